@@ -6,11 +6,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 node_bin="$(bash scripts/ensure-node.sh)"
 export PATH="$node_bin:$PATH"
 echo "Node $(node --version) from $node_bin"
-if [ -n "${CI:-}" ] || [ ! -d node_modules ]; then
-  npm ci --no-audit --no-fund --loglevel=error
-else
-  npm install --no-audit --no-fund --loglevel=error
-fi
+# `npm install` (not `npm ci`): this npm writes lockfiles without other platforms' optional
+# packages and `npm ci` then refuses them; `npm install` still installs the locked versions.
+npm install --no-audit --no-fund --loglevel=error
 npx prisma generate >/dev/null
 bash scripts/install-browser.sh
 npm run --silent db -- migrate
