@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["app/**/*.test.ts", "app/**/*.test.tsx", "test/**/*.test.ts", "twin/**/*.test.ts", "scripts/**/*.test.ts", "extensions/**/*.test.ts"],
+    include: ["app/**/*.test.ts", "app/**/*.test.tsx", "test/**/*.test.ts", "twin/**/*.test.ts", "scripts/**/*.test.ts", "extensions/**/*.test.ts", "datasets/**/*.test.ts"],
     exclude: ["**/node_modules/**", "test/browser/**"],
     globalSetup: ["test/global-setup.ts"],
     setupFiles: ["test/setup.ts"],
