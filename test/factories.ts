@@ -58,3 +58,71 @@ export async function createOrder(
     },
   });
 }
+
+/** An order with every field the segment engine reads (defaults: a paid 10.00 order of one item). */
+export async function createFullOrder(
+  shopId: number,
+  customerId: bigint | null,
+  data: {
+    id?: bigint;
+    total?: string;
+    processedAt?: Date;
+    cancelledAt?: Date | null;
+    test?: boolean;
+    totalDiscounts?: string;
+    discountCodes?: string[];
+    itemCount?: number;
+    lineItems?: { productType?: string; vendor?: string; quantity?: number; price?: string }[];
+  } = {},
+) {
+  const at = data.processedAt ?? new Date();
+  const lineItems = data.lineItems ?? [];
+  const itemCount = data.itemCount ?? (lineItems.length ? lineItems.reduce((n, li) => n + (li.quantity ?? 1), 0) : 1);
+  const order = await prisma.order.create({
+    data: {
+      shopId,
+      id: data.id ?? BigInt(5_000_000 + next()),
+      customerId,
+      createdAt: at,
+      processedAt: at,
+      updatedAt: at,
+      cancelledAt: data.cancelledAt ?? null,
+      test: data.test ?? false,
+      currency: "USD",
+      totalPrice: data.total ?? "10.00",
+      totalDiscounts: data.totalDiscounts ?? "0",
+      discountCodes: data.discountCodes ?? [],
+      itemCount,
+    },
+  });
+  for (const li of lineItems) await createLineItem(shopId, order.id, li);
+  return order;
+}
+
+export async function createLineItem(
+  shopId: number,
+  orderId: bigint,
+  data: { id?: bigint; productType?: string; vendor?: string; quantity?: number; price?: string } = {},
+) {
+  return prisma.lineItem.create({
+    data: {
+      shopId,
+      id: data.id ?? BigInt(8_000_000 + next()),
+      orderId,
+      productType: data.productType ?? "",
+      vendor: data.vendor ?? "",
+      quantity: data.quantity ?? 1,
+      price: data.price ?? "10.00",
+    },
+  });
+}
+
+/** A refund, keeping orders.refunded_amount in step with the refunds table (as sync does). */
+export async function createRefund(shopId: number, orderId: bigint, data: { id?: bigint; amount?: string; createdAt?: Date } = {}) {
+  const refund = await prisma.refund.create({
+    data: { shopId, id: data.id ?? BigInt(9_000_000 + next()), orderId, amount: data.amount ?? "5.00", createdAt: data.createdAt ?? new Date() },
+  });
+  const sum = await prisma.refund.aggregate({ where: { shopId, orderId }, _sum: { amount: true } });
+  await prisma.order.update({ where: { shopId_id: { shopId, id: orderId } }, data: { refundedAmount: sum._sum.amount ?? 0 } });
+  return refund;
+}

@@ -1,0 +1,612 @@
+// The segment engine: per-customer roll-ups and features, shop statistics, memberships and the
+// change log, in set-based SQL. Two paths share the same SQL text and differ only in scope:
+// recomputeShop (every customer of a shop, statistics refreshed) and recomputeCustomers (the
+// customers an applied event touched, statistics read). See docs/decisions/0003-segment-engine.md.
+import type pg from "pg";
+import { CATALOGUE, RFM_GRID, RFM_GROUPS, catalogueEntry, rfmSegmentKey } from "./catalogue";
+import { FEATURES, STATS } from "./features";
+import { enginePool, inTransaction } from "./pool.server";
+import { Params, compileRule, whySql, type CatalogueRule, type Rule } from "./rules";
+import { listSegments, type SegmentSettings } from "./settings.server";
+
+type Client = pg.PoolClient;
+
+/**
+ * Runs `sql` with only the parameters it references (renumbered), so statements can share one
+ * fixed parameter list; Postgres rejects parameters whose type it cannot infer from use.
+ */
+async function run<R extends pg.QueryResultRow = Record<string, unknown>>(db: Pick<Client, "query">, sql: string, values: unknown[]) {
+  const map = new Map<number, number>();
+  const used: unknown[] = [];
+  const text = sql.replace(/\$(\d+)/g, (_, d: string) => {
+    const i = Number(d);
+    let j = map.get(i);
+    if (j === undefined) {
+      used.push(values[i - 1]);
+      j = used.length;
+      map.set(i, j);
+    }
+    return `$${j}`;
+  });
+  return db.query<R>(text, used);
+}
+type Source = "full" | "incremental" | "reevaluate";
+
+interface ShopContext {
+  tz: string;
+  today: string;
+  segments: SegmentSettings[];
+}
+
+async function loadContext(db: Client, shopId: number, now: Date): Promise<ShopContext> {
+  const { rows } = await db.query<{ timezone: string; today: string }>(
+    "select timezone, (($2::timestamptz) at time zone timezone)::date::text as today from shops where id = $1",
+    [shopId, now],
+  );
+  if (!rows[0]) throw new Error(`Shop ${shopId} does not exist.`);
+  return { tz: rows[0].timezone, today: rows[0].today, segments: await listSegments(shopId, db) };
+}
+
+/** The rule tree of a segment with the shop's settings (catalogue), or its custom rule. */
+export function ruleOf(segment: SegmentSettings, all: SegmentSettings[]): CatalogueRule | Rule {
+  if (segment.kind === "custom") return segment.rule!;
+  if (segment.kind === "rfm") return { op: "cmp", feature: "rfm_group", cmp: "=", value: segment.key.slice(4) };
+  const entry = catalogueEntry(segment.key)!;
+  const lost = all.find((s) => s.key === "lost")!;
+  return entry.rule({ ...segment.settings, lostOlderThanDays: lost.settings.olderThanDays });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixed parameters of every statement below: $1 shop, $2 customer ids (null = whole shop),
+// $3 now, $4 today (shop-local date), $5 shop timezone, $6 source of the change.
+
+const FIXED = (shopId: number, ids: bigint[] | null, now: Date, ctx: ShopContext, source: Source) => [
+  shopId,
+  ids === null ? null : ids.map(String),
+  now,
+  ctx.today,
+  ctx.tz,
+  source,
+];
+
+const VALID_ORDER = "o.cancelled_at is null and not o.test and o.deleted_at is null";
+
+/** Category roll-ups from line items: items per product type (t), per vendor (v) and in all (*). */
+const REBUILD_ROLLUPS = `
+  insert into customer_category_items (shop_id, customer_id, kind, value, items)
+  select o.shop_id, o.customer_id, k.kind, k.value, sum(li.quantity)::int
+    from orders o
+    join line_items li on li.shop_id = o.shop_id and li.order_id = o.id
+    cross join lateral (values ('t', nullif(li.product_type, '')), ('v', nullif(li.vendor, '')), ('*', '')) k(kind, value)
+   where o.shop_id = $1 and o.customer_id is not null and ($2::bigint[] is null or o.customer_id = any($2::bigint[]))
+     and ${VALID_ORDER} and k.value is not null
+   group by 1, 2, 3, 4
+  having sum(li.quantity) > 0`;
+
+/** Per-customer order aggregates (guests grouped under a null customer in the full path). */
+const AGG_SELECT = `
+  select o.customer_id,
+         count(*)::int as orders_count,
+         (count(*) filter (where o.d <= 30))::int as orders_30d,
+         (count(*) filter (where o.d <= 90))::int as orders_90d,
+         (count(*) filter (where o.d <= 182))::int as orders_182d,
+         (count(*) filter (where o.d <= 365))::int as orders_365d,
+         sum(o.net) as spend_lifetime,
+         coalesce(sum(o.net) filter (where o.d <= 365), 0) as spend_365d,
+         coalesce(sum(o.net) filter (where o.d = 0), 0) as spend_day,
+         min(o.processed_at) as first_order_at,
+         max(o.processed_at) as last_order_at,
+         min(o.day) as first_order_day,
+         max(o.day) as last_order_day,
+         (min(o.first_key) % 1000000)::int as first_order_items,
+         (count(*) filter (where o.discounted))::int as discounted_orders,
+         (count(*) filter (where o.refunded))::int as refunded_orders
+    from (select o.customer_id, o.processed_at, l.day,
+                 greatest(0, $4::date - l.day) as d,
+                 o.total_price - o.refunded_amount as net,
+                 (o.total_discounts > 0 or cardinality(o.discount_codes) > 0) as discounted,
+                 o.refunded_amount > 0 as refunded,
+                 floor(extract(epoch from o.processed_at) * 1000)::bigint * 1000000 + least(greatest(o.item_count, 0), 999999) as first_key
+            from orders o
+            cross join lateral (select (o.processed_at at time zone $5::text)::date as day) l
+           where o.shop_id = $1 and ($2::bigint[] is null or o.customer_id = any($2::bigint[])) and ${VALID_ORDER}) o
+   group by o.customer_id`;
+
+/** Raw features per live customer (no RFM yet), from seg_agg and the category roll-ups. */
+const FEATURE_SELECT = `
+  select c.shop_id, c.id as customer_id, $4::date as as_of_day, c.opted_out,
+         coalesce(a.orders_count, 0) as orders_count, coalesce(a.orders_30d, 0) as orders_30d,
+         coalesce(a.orders_90d, 0) as orders_90d, coalesce(a.orders_182d, 0) as orders_182d,
+         coalesce(a.orders_365d, 0) as orders_365d,
+         coalesce(a.spend_lifetime, 0) as spend_lifetime, coalesce(a.spend_365d, 0) as spend_365d,
+         round(a.spend_lifetime / nullif(a.orders_count, 0), 4) as aov,
+         a.first_order_at, a.last_order_at, a.first_order_day, a.last_order_day, a.first_order_items,
+         coalesce(a.discounted_orders, 0) as discounted_orders, coalesce(a.refunded_orders, 0) as refunded_orders,
+         coalesce(a.spend_day, 0) as spend_day,
+         coalesce(ti.items, 0) as total_items,
+         tt.value as top_product_type, coalesce(tt.items, 0) as top_product_type_items,
+         tv.value as top_vendor, coalesce(tv.items, 0) as top_vendor_items
+    from customers c
+    left join seg_agg a on a.customer_id = c.id
+    left join customer_category_items ti on ti.shop_id = c.shop_id and ti.customer_id = c.id and ti.kind = '*' and ti.value = ''
+    left join (select distinct on (customer_id) customer_id, value, items from customer_category_items
+                where shop_id = $1 and kind = 't' and ($2::bigint[] is null or customer_id = any($2::bigint[]))
+                order by customer_id, items desc, value) tt on tt.customer_id = c.id
+    left join (select distinct on (customer_id) customer_id, value, items from customer_category_items
+                where shop_id = $1 and kind = 'v' and ($2::bigint[] is null or customer_id = any($2::bigint[]))
+                order by customer_id, items desc, value) tv on tv.customer_id = c.id
+   where c.shop_id = $1 and c.deleted_at is null and ($2::bigint[] is null or c.id = any($2::bigint[]))`;
+
+const cut = (expr: string, arr: string) => [1, 2, 3, 4].map((k) => `coalesce(${expr} ${arr}[${k}], false)::int`).join(" + ");
+const RFM_GRID_SQL = `(array[${RFM_GRID.flat().map((g) => `'${g}'`).join(", ")}])`;
+
+const FEATURE_COLUMNS = [
+  "opted_out", "orders_count", "orders_30d", "orders_90d", "orders_182d", "orders_365d", "spend_lifetime", "spend_365d",
+  "aov", "first_order_at", "last_order_at", "first_order_day", "last_order_day", "first_order_items", "discounted_orders",
+  "refunded_orders", "spend_day", "total_items", "top_product_type", "top_product_type_items", "top_vendor", "top_vendor_items",
+];
+
+/** Writes seg_nf into customer_features with RFM scores from the shop's cut points. */
+const UPSERT_FEATURES = `
+  insert into customer_features (shop_id, customer_id, as_of, as_of_day, ${FEATURE_COLUMNS.join(", ")}, r_score, f_score, m_score, rfm_group, segments, updated_at)
+  select n.shop_id, n.customer_id, $3, n.as_of_day, ${FEATURE_COLUMNS.map((c) => `n.${c}`).join(", ")},
+         sc.r, sc.f, sc.m,
+         case when sc.r is not null then ${RFM_GRID_SQL}[(sc.r - 1) * 5 + (sc.f + sc.m + 1) / 2] end,
+         '{}', now()
+    from seg_nf n
+    left join segment_shop_stats s on s.shop_id = n.shop_id
+    cross join lateral (
+      select case when n.orders_count > 0 and s.shop_id is not null then 1 + ${cut(`(n.as_of_day - n.last_order_day) <=`, "s.r_cuts")} end as r,
+             case when n.orders_count > 0 and s.shop_id is not null then 1 + ${cut("n.orders_count >=", "s.f_cuts")} end as f,
+             case when n.orders_count > 0 and s.shop_id is not null then 1 + ${cut("n.spend_lifetime >=", "s.m_cuts")} end as m
+    ) sc
+  on conflict (shop_id, customer_id) do update set
+    as_of = excluded.as_of, as_of_day = excluded.as_of_day,
+    ${FEATURE_COLUMNS.map((c) => `${c} = excluded.${c}`).join(", ")},
+    r_score = excluded.r_score, f_score = excluded.f_score, m_score = excluded.m_score, rfm_group = excluded.rfm_group,
+    updated_at = excluded.updated_at`;
+
+/**
+ * Appends the changes of CTE `ch(customer_id, key, change)` to the log (with a why), applies them to
+ * memberships and counts them into today's daily statistics.
+ */
+function applyChangesTail(whyCase: string, detailCase: string) {
+  return `,
+  log as (
+    insert into membership_changes (shop_id, segment_key, customer_id, change, at, why)
+    select $1, ch.key, ch.customer_id, ch.change, $3, ${whyCase}
+      from ch
+      left join customer_features f on f.shop_id = $1 and f.customer_id = ch.customer_id
+      left join segment_shop_stats s on s.shop_id = $1
+     order by ch.customer_id, ch.key, ch.change
+    returning 1),
+  ins as (
+    insert into memberships (shop_id, segment_key, customer_id, entered_at, detail)
+    select $1, ch.key, ch.customer_id, $3, ${detailCase}
+      from ch left join customer_features f on f.shop_id = $1 and f.customer_id = ch.customer_id
+     where ch.change = 'entered'
+    on conflict (shop_id, segment_key, customer_id) do nothing
+    returning 1),
+  del as (
+    delete from memberships m using ch
+     where m.shop_id = $1 and m.segment_key = ch.key and m.customer_id = ch.customer_id and ch.change = 'left'
+    returning 1),
+  g as (select key, (count(*) filter (where change = 'entered'))::int as e, (count(*) filter (where change = 'left'))::int as x from ch group by key),
+  daily as (
+    insert into segment_daily_stats (shop_id, segment_key, day, size, entries, exits)
+    select $1, g.key, $4::date, coalesce(p.size, 0) + g.e - g.x, g.e, g.x
+      from g left join lateral (
+        select d.size from segment_daily_stats d where d.shop_id = $1 and d.segment_key = g.key and d.day <= $4::date order by d.day desc limit 1
+      ) p on true
+    on conflict (shop_id, segment_key, day) do update set
+      size = segment_daily_stats.size + excluded.entries - excluded.exits,
+      entries = segment_daily_stats.entries + excluded.entries,
+      exits = segment_daily_stats.exits + excluded.exits
+    returning 1)
+  select (select count(*) from ch)::int as changes,
+         (select count(*) from log)::int as logged, (select count(*) from ins)::int as inserted,
+         (select count(*) from del)::int as deleted, (select count(*) from daily)::int as days`;
+}
+
+const CATEGORY_DETAIL = `case when ch.key = 'category-loyal' then
+    case when f.top_product_type_items >= f.top_vendor_items
+         then jsonb_build_object('kind', 'product_type', 'value', f.top_product_type, 'items', f.top_product_type_items, 'of', f.total_items)
+         else jsonb_build_object('kind', 'vendor', 'value', f.top_vendor, 'items', f.top_vendor_items, 'of', f.total_items) end
+  end`;
+
+/** Customers that were deleted or redacted (or vanished): their feature rows go, they leave every segment. */
+function departedSql() {
+  return `
+  with gone as (
+    delete from customer_features f
+     where f.shop_id = $1 and ($2::bigint[] is null or f.customer_id = any($2::bigint[]))
+       and not exists (select 1 from customers c where c.shop_id = $1 and c.id = f.customer_id and c.deleted_at is null)
+    returning f.customer_id, coalesce(f.segments, '{}') as segs),
+  rollups as (delete from customer_category_items r using gone where r.shop_id = $1 and r.customer_id = gone.customer_id returning 1),
+  ch as (select gone.customer_id, k.key, 'left'::text as change from gone cross join unnest(gone.segs) k(key))
+  ${applyChangesTail(`jsonb_build_object('source', $6::text, 'deleted', true)`, "null::jsonb")}`;
+}
+
+/** The evaluation of every enabled segment over features, diffed against the stored segments. */
+function evaluateSql(ctx: ShopContext, params: Params) {
+  const enabled = ctx.segments.filter((s) => s.enabled);
+  const base: string[] = [];
+  for (const seg of enabled.filter((s) => s.kind === "catalogue")) {
+    base.push(`case when ${compileRule(ruleOf(seg, ctx.segments), { params })} then ${params.add(seg.key)}::text end`);
+  }
+  const rfmGroups = enabled.filter((s) => s.kind === "rfm").map((s) => s.key.slice(4));
+  base.push(`case when f.rfm_group = any(${params.add(rfmGroups)}::text[]) then 'rfm-' || f.rfm_group end`);
+  const custom = enabled
+    .filter((s) => s.kind === "custom")
+    .map((seg) => {
+      const cond = compileRule(seg.rule!, { params, segmentSql: (key, p) => `(b.base @> array[${p.add(key)}::text])` });
+      return `case when ${cond} then ${params.add(seg.key)}::text end`;
+    });
+  const whyParts: string[] = [];
+  for (const seg of ctx.segments) {
+    const rule = ruleOf(seg, ctx.segments);
+    whyParts.push(`when ${params.add(seg.key)}::text then ${seg.kind === "rfm" ? RFM_WHY : whySql(rule)}`);
+  }
+  const whyCase = `jsonb_build_object('source', $6::text, 'opted_out', f.opted_out, 'values', case ch.key ${whyParts.join(" ")} else '{}'::jsonb end)`;
+  return `
+  with n as (
+    select f.customer_id, coalesce(f.segments, '{}') as old_segs,
+           case when f.opted_out then '{}'::text[]
+                else b.base || array_remove(array[${custom.length ? custom.join(", ") : "null::text"}]::text[], null) end as new_segs
+      from customer_features f
+      left join segment_shop_stats s on s.shop_id = f.shop_id
+      cross join lateral (select array_remove(array[${base.join(", ")}]::text[], null) as base) b
+     where f.shop_id = $1 and ($2::bigint[] is null or f.customer_id = any($2::bigint[]))),
+  d as (select * from n where old_segs is distinct from new_segs),
+  upd as (update customer_features f set segments = d.new_segs from d where f.shop_id = $1 and f.customer_id = d.customer_id returning 1),
+  ch as (
+    select d.customer_id, k.key, 'entered'::text as change from d cross join unnest(d.new_segs) k(key) where not (k.key = any(d.old_segs))
+    union all
+    select d.customer_id, k.key, 'left'::text from d cross join unnest(d.old_segs) k(key) where not (k.key = any(d.new_segs)))
+  ${applyChangesTail(whyCase, CATEGORY_DETAIL)}`;
+}
+
+const RFM_WHY = `jsonb_build_object('r_score', f.r_score, 'f_score', f.f_score, 'm_score', f.m_score, 'rfm_group', f.rfm_group,
+  'days_since_last_order', ${FEATURES.days_since_last_order.sql}, 'orders_count', f.orders_count, 'spend_lifetime', f.spend_lifetime,
+  'r_cuts', s.r_cuts, 'f_cuts', s.f_cuts, 'm_cuts', s.m_cuts)`;
+
+async function evaluate(db: Client, shopId: number, ids: bigint[] | null, now: Date, ctx: ShopContext, source: Source) {
+  const fixed = FIXED(shopId, ids, now, ctx, source);
+  const gone = await run<{ changes: number }>(db, departedSql(), fixed);
+  const params = new Params(fixed);
+  const sql = evaluateSql(ctx, params);
+  const res = await run<{ changes: number }>(db, sql, params.values);
+  return gone.rows[0].changes + res.rows[0].changes;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shop statistics
+
+function setting(ctx: ShopContext, key: string, name: string): number {
+  return ctx.segments.find((s) => s.key === key)!.settings[name];
+}
+
+/** Percentile thresholds from a feature relation (seg_nf in the full path, customer_features on re-evaluation). */
+async function refreshPercentiles(db: Client, shopId: number, relation: string, ctx: ShopContext, now: Date) {
+  await db.query(
+    `insert into segment_shop_stats (shop_id, computed_at, as_of_day, customers, vip_spend_cut, new_spend_cut, first_order_items_cut)
+     select $1, $2, $3::date, count(*)::int,
+            percentile_disc(1 - $4::float8) within group (order by spend_365d) filter (where orders_365d >= 1),
+            percentile_disc(1 - $5::float8) within group (order by spend_lifetime) filter (where orders_count >= 1 and as_of_day - first_order_day <= $6::int),
+            percentile_disc($7::float8) within group (order by first_order_items) filter (where orders_count >= 1)
+       from ${relation} where shop_id = $1
+     on conflict (shop_id) do update set computed_at = excluded.computed_at, as_of_day = excluded.as_of_day, customers = excluded.customers,
+       vip_spend_cut = excluded.vip_spend_cut, new_spend_cut = excluded.new_spend_cut, first_order_items_cut = excluded.first_order_items_cut`,
+    [
+      shopId,
+      now,
+      ctx.today,
+      setting(ctx, "vip", "topSpendShare"),
+      setting(ctx, "new-high-potential", "topSpendShare"),
+      setting(ctx, "new-high-potential", "newWithinDays"),
+      setting(ctx, "big-first-order", "percentile"),
+    ],
+  );
+}
+
+/** Shop AOV (all valid orders, guests included) and RFM cut points from NTILE(5) with a customer_id tie-breaker. */
+async function refreshAovAndRfm(db: Client, shopId: number) {
+  await db.query(
+    `with p as (select customer_id, as_of_day - last_order_day as dl, orders_count, spend_lifetime from seg_nf where shop_id = $1 and orders_count >= 1),
+          r as (select ntile(5) over (order by dl desc, customer_id) as t, dl from p),
+          fq as (select ntile(5) over (order by orders_count, customer_id) as t, orders_count from p),
+          m as (select ntile(5) over (order by spend_lifetime, customer_id) as t, spend_lifetime from p)
+     update segment_shop_stats set
+       shop_aov = (select round(sum(spend_lifetime) / nullif(sum(orders_count), 0), 4) from seg_agg),
+       r_cuts = coalesce((select array_agg(v order by t) from (select t, max(dl) as v from r group by t) x where t >= 2), '{}'),
+       f_cuts = coalesce((select array_agg(v order by t) from (select t, min(orders_count) as v from fq group by t) x where t >= 2), '{}'),
+       m_cuts = coalesce((select array_agg(v order by t) from (select t, min(spend_lifetime) as v from m group by t) x where t >= 2), '{}')
+     where shop_id = $1`,
+    [shopId],
+  );
+}
+
+async function refreshDailySizes(db: Client, shopId: number, today: string) {
+  await db.query(
+    `with cur as (
+       select k.key, count(*)::int as size, coalesce(sum(f.spend_day), 0) as revenue
+         from customer_features f cross join unnest(f.segments) k(key) where f.shop_id = $1 group by k.key),
+     zero as (update segment_daily_stats d set size = 0, revenue = 0
+               where d.shop_id = $1 and d.day = $2::date and not exists (select 1 from cur where cur.key = d.segment_key))
+     insert into segment_daily_stats (shop_id, segment_key, day, size, revenue)
+     select $1, key, $2::date, size, revenue from cur
+     on conflict (shop_id, segment_key, day) do update set size = excluded.size, revenue = excluded.revenue`,
+    [shopId, today],
+  );
+}
+
+const lockShop = (db: Client, shopId: number, shared: boolean) =>
+  db.query(`select ${shared ? "pg_advisory_xact_lock_shared" : "pg_advisory_xact_lock"}(hashtextextended('segsync:engine:' || $1::text, 0))`, [shopId]);
+
+// ---------------------------------------------------------------------------------------------
+// Public paths
+
+/**
+ * Incremental path: after sync applied events touching these customers, recompute their roll-ups,
+ * features and memberships in one transaction (reading the shop statistics of the last full run).
+ * Idempotent; deleted customers leave every segment, opted-out ones are in none.
+ */
+export async function recomputeCustomers(shopId: number, customerIds: bigint[], options: { now?: Date } = {}): Promise<{ changes: number }> {
+  const ids = [...new Set(customerIds.map((id) => BigInt(id)))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (ids.length === 0) return { changes: 0 };
+  const now = options.now ?? new Date();
+  return inTransaction(async (db) => {
+    await lockShop(db, shopId, true);
+    await db.query("select pg_advisory_xact_lock(hashtextextended('segsync:customer:' || $1::text || ':' || id::text, 0)) from unnest($2::bigint[]) id order by id", [
+      shopId,
+      ids.map(String),
+    ]);
+    const ctx = await loadContext(db, shopId, now);
+    const fixed = FIXED(shopId, ids, now, ctx, "incremental");
+    await db.query("delete from customer_category_items where shop_id = $1 and customer_id = any($2::bigint[])", [shopId, fixed[1]]);
+    await run(db, REBUILD_ROLLUPS, fixed);
+    await run(db, `with seg_agg as (${AGG_SELECT}), seg_nf as (${FEATURE_SELECT}) ${UPSERT_FEATURES}`, fixed);
+    return { changes: await evaluate(db, shopId, ids, now, ctx, "incremental") };
+  });
+}
+
+export interface RecomputeShopOptions {
+  now?: Date;
+  /** Rebuild the category roll-ups from line items (after a backfill or on repair); default: when never built. */
+  rebuildRollups?: boolean;
+  /** Keep the stored shop statistics instead of refreshing them (repairs, and the paths-agree test). */
+  keepStatistics?: boolean;
+}
+
+/**
+ * Full path: refresh the shop statistics and every customer's features and memberships with
+ * set-based SQL, appending the membership diff to the change log.
+ */
+export async function recomputeShop(shopId: number, options: RecomputeShopOptions = {}): Promise<{ customers: number; changes: number; seconds: number }> {
+  const started = performance.now();
+  const now = options.now ?? new Date();
+  return inTransaction(async (db) => {
+    await lockShop(db, shopId, false);
+    await db.query("set local work_mem = '256MB'");
+    const ctx = await loadContext(db, shopId, now);
+    const fixed = FIXED(shopId, null, now, ctx, "full");
+    const built = await db.query<{ rollups_built: boolean }>("select rollups_built from segment_shop_stats where shop_id = $1", [shopId]);
+    if (options.rebuildRollups ?? !built.rows[0]?.rollups_built) {
+      await db.query("delete from customer_category_items where shop_id = $1", [shopId]);
+      await run(db, REBUILD_ROLLUPS, fixed);
+    }
+    await run(db, `create temp table seg_agg on commit drop as ${AGG_SELECT}`, fixed);
+    await run(db, `create temp table seg_nf on commit drop as ${FEATURE_SELECT}`, fixed);
+    await db.query("analyze seg_agg; analyze seg_nf");
+    if (!options.keepStatistics || !built.rows[0]) {
+      await refreshPercentiles(db, shopId, "seg_nf", ctx, now);
+      await refreshAovAndRfm(db, shopId);
+    }
+    await db.query("update segment_shop_stats set rollups_built = true where shop_id = $1", [shopId]);
+    await run(db, UPSERT_FEATURES, fixed);
+    const changes = await evaluate(db, shopId, null, now, ctx, "full");
+    await refreshDailySizes(db, shopId, ctx.today);
+    const { rows } = await db.query<{ n: number }>("select count(*)::int as n from seg_nf");
+    return { customers: rows[0].n, changes, seconds: (performance.now() - started) / 1000 };
+  });
+}
+
+/**
+ * Re-evaluates every membership from the stored feature table after a settings change (percentile
+ * thresholds that depend on settings are re-derived from the features): no rescan of orders.
+ */
+export async function reevaluateShop(shopId: number, options: { now?: Date } = {}): Promise<{ changes: number; seconds: number }> {
+  const started = performance.now();
+  const now = options.now ?? new Date();
+  return inTransaction(async (db) => {
+    await lockShop(db, shopId, false);
+    const ctx = await loadContext(db, shopId, now);
+    const has = await db.query("select 1 from segment_shop_stats where shop_id = $1", [shopId]);
+    if (has.rowCount) await refreshPercentiles(db, shopId, "customer_features", ctx, now);
+    const changes = await evaluate(db, shopId, null, now, ctx, "reevaluate");
+    await refreshDailySizes(db, shopId, ctx.today);
+    return { changes, seconds: (performance.now() - started) / 1000 };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Why
+
+export interface ExplainNode {
+  op: string;
+  pass: boolean;
+  feature?: string;
+  cmp?: string;
+  /** The customer's value. */
+  value?: unknown;
+  /** What it is compared against (a setting, or a shop statistic times a factor). */
+  threshold?: unknown;
+  stat?: string;
+  segment?: string;
+  reason?: string;
+  children?: ExplainNode[];
+}
+
+export interface Explanation {
+  segmentKey: string;
+  name: string;
+  enabled: boolean;
+  /** Stored membership (what the change log last said). */
+  member: boolean;
+  /** What the rule says from the stored features right now. */
+  matches: boolean;
+  optedOut: boolean;
+  found: boolean;
+  asOfDay: string | null;
+  rule: ExplainNode;
+}
+
+/** For a customer and a segment: the feature values against the thresholds that put them in or out. */
+export async function explainMembership(shopId: number, customerId: bigint, segmentKey: string): Promise<Explanation> {
+  const db = await enginePool().connect();
+  try {
+    const segments = await listSegments(shopId, db);
+    const seg = segments.find((s) => s.key === segmentKey);
+    if (!seg) throw new Error(`Unknown segment "${segmentKey}".`);
+    const rule = ruleOf(seg, segments);
+    const params = new Params([shopId, String(customerId)]);
+    const cols: string[] = [];
+    const build = (r: CatalogueRule | Rule): ((row: Record<string, unknown>) => ExplainNode) => {
+      if (r.op === "and" || r.op === "or") {
+        const kids = r.rules.map(build);
+        return (row) => {
+          const children = kids.map((k) => k(row));
+          return { op: r.op, children, pass: r.op === "and" ? children.every((c) => c.pass) : children.some((c) => c.pass) };
+        };
+      }
+      if (r.op === "not") {
+        const kid = build(r.rule);
+        return (row) => {
+          const child = kid(row);
+          return { op: "not", children: [child], pass: !child.pass };
+        };
+      }
+      if (r.op === "never") return () => ({ op: "never", pass: false, reason: r.reason });
+      const i = cols.length;
+      if (r.op === "segment") {
+        cols.push(`(coalesce(f.segments, '{}') @> array[${params.add(r.segment)}::text]) as p${i}`);
+        return (row) => ({ op: "segment", segment: r.segment, pass: row[`p${i}`] === true });
+      }
+      const leaf = r as Extract<CatalogueRule, { op: "cmp" | "stat" }>;
+      const pass = compileRule(leaf, { params });
+      const threshold =
+        leaf.op === "stat" ? `(${STATS[leaf.stat]}${leaf.factor === undefined ? "" : ` * ${params.add(String(leaf.factor))}::numeric`})::text` : "null";
+      cols.push(`(${FEATURES[leaf.feature].sql})::text as v${i}, ${threshold} as t${i}, ${pass} as p${i}`);
+      return (row) => ({
+        op: leaf.op,
+        feature: leaf.feature,
+        cmp: leaf.cmp,
+        value: row[`v${i}`],
+        threshold: leaf.op === "stat" ? row[`t${i}`] : leaf.value,
+        ...(leaf.op === "stat" ? { stat: leaf.stat } : {}),
+        pass: row[`p${i}`] === true,
+      });
+    };
+    const render = build(rule);
+    const { rows } = await db.query<Record<string, unknown>>(
+      `select f.opted_out, f.as_of_day::text as as_of_day, coalesce(f.segments, '{}') @> array[${params.add(segmentKey)}::text] as member
+              ${cols.length ? `, ${cols.join(", ")}` : ""}
+         from customer_features f left join segment_shop_stats s on s.shop_id = f.shop_id
+        where f.shop_id = $1 and f.customer_id = $2::bigint`,
+      params.values,
+    );
+    const row = rows[0] ?? {};
+    const tree = render(row);
+    return {
+      segmentKey,
+      name: seg.name,
+      enabled: seg.enabled,
+      member: row.member === true,
+      matches: rows[0] ? tree.pass && row.opted_out !== true : false,
+      optedOut: row.opted_out === true,
+      found: Boolean(rows[0]),
+      asOfDay: (row.as_of_day as string | undefined) ?? null,
+      rule: tree,
+    };
+  } finally {
+    db.release();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Custom segment preview
+
+/** How many customers (not opted out) a custom rule would hold now, from the stored features. */
+export async function countRuleMatches(shopId: number, rule: Rule): Promise<number> {
+  const params = new Params([shopId]);
+  const cond = compileRule(rule, { params, segmentSql: (key, p) => `(coalesce(f.segments, '{}') @> array[${p.add(key)}::text])` });
+  const { rows } = await enginePool().query<{ n: number }>(
+    `select count(*)::int as n from customer_features f left join segment_shop_stats s on s.shop_id = f.shop_id
+      where f.shop_id = $1 and not f.opted_out and ${cond}`,
+    params.values,
+  );
+  return rows[0].n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// History
+
+export interface DailyPoint {
+  day: string;
+  size: number;
+  entries: number;
+  exits: number;
+  revenue: string;
+}
+
+/** Size, entries, exits and members' revenue per shop-local day, the last `days` days (sizes carried forward). */
+export async function segmentHistory(shopId: number, segmentKey: string, days: number, options: { now?: Date } = {}): Promise<DailyPoint[]> {
+  const now = options.now ?? new Date();
+  const { rows } = await enginePool().query<DailyPoint>(
+    `with t as (select (($2::timestamptz) at time zone timezone)::date as today from shops where id = $1),
+          series as (select (t.today - g)::date as day from t, generate_series(0, $4::int - 1) g)
+     select series.day::text as day,
+            coalesce(d.size, (select p.size from segment_daily_stats p where p.shop_id = $1 and p.segment_key = $3 and p.day < series.day order by p.day desc limit 1), 0)::int as size,
+            coalesce(d.entries, 0)::int as entries, coalesce(d.exits, 0)::int as exits, coalesce(d.revenue, 0)::text as revenue
+       from series left join segment_daily_stats d on d.shop_id = $1 and d.segment_key = $3 and d.day = series.day
+      order by series.day`,
+    [shopId, now, segmentKey, Math.max(1, Math.min(3660, Math.floor(days)))],
+  );
+  return rows;
+}
+
+export interface RfmMigration {
+  groups: string[];
+  /** matrix[from][to] = customers; "none" = no RFM group (no orders yet, opted out, or deleted). */
+  matrix: Record<string, Record<string, number>>;
+}
+
+/** How customers moved between RFM groups from one instant to another, read from the change log. */
+export async function rfmMigration(shopId: number, from: Date, to: Date): Promise<RfmMigration> {
+  const { rows } = await enginePool().query<{ a: string; b: string; n: number }>(
+    `with state as (
+       select t.which, c.customer_id, c.segment_key, c.change
+         from (values ('a', $2::timestamptz), ('b', $3::timestamptz)) t(which, at)
+         cross join lateral (
+           select distinct on (customer_id, segment_key) customer_id, segment_key, change
+             from membership_changes m
+            where m.shop_id = $1 and m.segment_key = any($4::text[]) and m.at <= t.at
+            order by customer_id, segment_key, id desc) c),
+     a as (select customer_id, min(segment_key) as g from state where which = 'a' and change = 'entered' group by customer_id),
+     b as (select customer_id, min(segment_key) as g from state where which = 'b' and change = 'entered' group by customer_id)
+     select coalesce(a.g, 'none') as a, coalesce(b.g, 'none') as b, count(*)::int as n
+       from a full join b on a.customer_id = b.customer_id group by 1, 2`,
+    [shopId, from, to, RFM_GROUPS.map((g) => rfmSegmentKey(g.key))],
+  );
+  const groups = [...RFM_GROUPS.map((g) => g.key), "none"];
+  const matrix: Record<string, Record<string, number>> = {};
+  for (const a of groups) matrix[a] = Object.fromEntries(groups.map((b) => [b, 0]));
+  for (const r of rows) {
+    const a = r.a === "none" ? "none" : r.a.slice(4);
+    const b = r.b === "none" ? "none" : r.b.slice(4);
+    matrix[a][b] += r.n;
+  }
+  return { groups, matrix };
+}
+
+export { CATALOGUE };
