@@ -32,6 +32,9 @@ const shopify = shopifyApp({
   hooks: {
     afterAuth: async ({ session }) => {
       await recordInstall(session.shop, session.scope ?? null);
+      // Sync: the first backfill (or a catch-up reconciliation on reinstall) is enqueued, never run here.
+      const { enqueueInstallBackfill } = await import("./sync/runs.server");
+      await enqueueInstallBackfill(session.shop);
     },
   },
   ...(process.env.SHOP_CUSTOM_DOMAIN ? { customShopDomains: [process.env.SHOP_CUSTOM_DOMAIN] } : {}),

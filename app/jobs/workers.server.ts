@@ -1,0 +1,73 @@
+// Queue workers. In-process for dev/demo (`startWorkers()`), or a separate `npm run worker`.
+import type { JobWithMetadata } from "pg-boss";
+import { getBoss, QUEUES, stopBoss } from "./queue.server";
+import { processEvent, sweepStuckEvents } from "../sync/events.server";
+import { driveRun, startReconciliationForAllShops } from "../sync/runs.server";
+
+interface EventJob {
+  eventId: string;
+}
+interface RunJob {
+  runId: string;
+}
+
+const RECONCILE_CRON = process.env.SYNC_RECONCILE_CRON ?? "0 */6 * * *";
+
+/** Applies a batch of event jobs one by one; each job settles on its own (retry or complete). */
+export async function handleEventJobs(jobs: JobWithMetadata<EventJob>[]) {
+  const results = [];
+  for (const job of jobs) {
+    const outcome = await processEvent(BigInt(job.data.eventId), { finalAttempt: job.retryCount >= job.retryLimit });
+    results.push({ id: job.id, status: outcome === "retry" ? ("failed" as const) : ("completed" as const), output: { outcome } });
+  }
+  return results;
+}
+
+export async function handleRunJob(job: JobWithMetadata<RunJob>) {
+  const outcome = await driveRun(BigInt(job.data.runId), { signal: job.signal, finalAttempt: job.retryCount >= job.retryLimit });
+  return { outcome };
+}
+
+let started = false;
+
+export interface WorkerOptions {
+  /** Event jobs fetched per batch. */
+  batchSize?: number;
+  /** Event batches worked concurrently in this process. */
+  concurrency?: number;
+  pollingIntervalSeconds?: number;
+  /** Schedule the periodic crons (reconciliation, sweep). Default true. */
+  schedule?: boolean;
+}
+
+/** Starts this process's workers (idempotent). On start, events a crash left behind are re-enqueued. */
+export async function startWorkers(options: WorkerOptions = {}) {
+  if (started) return;
+  started = true;
+  const boss = await getBoss();
+  const polling = options.pollingIntervalSeconds ?? Number(process.env.SYNC_POLL_SECONDS ?? 0.5);
+  const eventOptions = {
+    batchSize: options.batchSize ?? 20,
+    localConcurrency: options.concurrency ?? 2,
+    includeMetadata: true,
+    perJobResults: true,
+    pollingIntervalSeconds: polling,
+  } as const;
+  await boss.work<EventJob, unknown, typeof eventOptions>(QUEUES.event, eventOptions, handleEventJobs);
+  const runOptions = { batchSize: 1, localConcurrency: 2, includeMetadata: true, pollingIntervalSeconds: polling } as const;
+  await boss.work<RunJob, unknown, typeof runOptions>(QUEUES.run, runOptions, async ([job]) => handleRunJob(job));
+  await boss.work(QUEUES.reconcileAll, { pollingIntervalSeconds: 5 }, async () => ({ started: await startReconciliationForAllShops() }));
+  await boss.work(QUEUES.sweep, { pollingIntervalSeconds: 5 }, async () => ({ requeued: await sweepStuckEvents() }));
+  if (options.schedule ?? true) {
+    await boss.schedule(QUEUES.reconcileAll, RECONCILE_CRON);
+    await boss.schedule(QUEUES.sweep, "* * * * *");
+  }
+  // Events recorded before a crash and never finished: back in the queue now.
+  await sweepStuckEvents(0);
+}
+
+export async function stopWorkers(options: { graceful?: boolean } = {}) {
+  if (!started) return;
+  started = false;
+  await stopBoss({ graceful: options.graceful ?? true });
+}

@@ -1,0 +1,271 @@
+// Webhook events: recorded on the request path (unique on the webhook id, so a redelivery is a
+// no-op), applied by workers with exactly-once effects, parked when they keep failing.
+import type pg from "pg";
+import { enqueueEvent } from "../jobs/queue.server";
+import { inTransaction, syncPool } from "./pg.server";
+import {
+  COMPLIANCE_TOPICS,
+  factsFromJson,
+  factsToJson,
+  UnusablePayloadError,
+  type Facts,
+} from "./payloads.server";
+import {
+  applyCustomer,
+  applyCustomerDelete,
+  applyOrder,
+  applyRefund,
+  applyTags,
+  TerminalEventError,
+  type Applied,
+} from "./apply.server";
+import { syncSettingsOf } from "./shop-settings.server";
+import { recomputeCustomers } from "./recompute.server";
+import { handleCompliance } from "./compliance.server";
+import { noteBulkOperationFinished } from "./runs.server";
+
+export interface IncomingWebhook {
+  shop: string;
+  webhookId: string;
+  eventId: string | null;
+  topic: string;
+  triggeredAt: Date | null;
+  apiVersion: string | null;
+  facts: Facts | null;
+  /** Set when the body could not be used: the event is recorded as failed with this message. */
+  error: string | null;
+}
+
+export interface Recorded {
+  id: bigint | null;
+  status: string;
+  duplicate: boolean;
+}
+
+/**
+ * Records a delivery and, when it needs work, enqueues it in the same transaction: the event and
+ * its job exist together or not at all. A repeated webhook id changes nothing.
+ */
+export async function recordWebhook(w: IncomingWebhook): Promise<Recorded> {
+  return inTransaction(async (client) => {
+    let status = "received";
+    let lastError = w.error;
+    if (!w.error) {
+      const shop = await client.query<{ install_state: string }>("select install_state from shops where domain = $1", [w.shop]);
+      const compliance = COMPLIANCE_TOPICS.has(w.topic);
+      if (shop.rowCount === 0) {
+        status = "ignored";
+        lastError = `shop ${w.shop} is not known to the app`;
+      } else if (shop.rows[0].install_state !== "installed" && !compliance) {
+        status = "ignored";
+        lastError = `shop ${w.shop} is ${shop.rows[0].install_state}`;
+      }
+    } else {
+      status = "failed";
+    }
+    const inserted = await client.query<{ id: bigint }>(
+      `insert into webhook_events (shop, webhook_id, event_id, topic, triggered_at, api_version, payload, status, last_error, processed_at)
+       values ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, case when $8 = 'received' then null else now() end)
+       on conflict (webhook_id) do nothing
+       returning id`,
+      [w.shop, w.webhookId, w.eventId, w.topic, w.triggeredAt, w.apiVersion, w.facts ? factsToJson(w.facts) : null, status, lastError],
+    );
+    if (inserted.rowCount === 0) return { id: null, status: "duplicate", duplicate: true };
+    const id = inserted.rows[0].id;
+    if (status === "received") await enqueueEvent(id, { client });
+    return { id, status, duplicate: false };
+  });
+}
+
+interface EventRow {
+  id: bigint;
+  shop: string;
+  topic: string;
+  status: string;
+  payload: unknown;
+  webhook_id: string;
+  shop_id: number | null;
+  install_state: string | null;
+  settings: unknown;
+}
+
+export type EventOutcome = "applied" | "skipped" | "ignored" | "failed" | "retry" | "parked";
+
+async function applyFacts(db: pg.ClientBase, row: EventRow, facts: Facts): Promise<Applied> {
+  const shopId = row.shop_id as number;
+  switch (facts.kind) {
+    case "customer":
+      return applyCustomer(db, shopId, facts.customer);
+    case "customer_delete":
+      return applyCustomerDelete(db, shopId, facts.customerId);
+    case "order":
+      return applyOrder(db, shopId, facts.order);
+    case "refund":
+      return applyRefund(db, shopId, facts.refund);
+    case "tags":
+      return applyTags(db, shopId, facts.added, facts.tags, syncSettingsOf(row.settings));
+    case "bulk_finish":
+      await noteBulkOperationFinished(db, shopId, facts.bulk.bulkOperationId);
+      return { changed: false, customerIds: [] };
+    case "compliance":
+      // Compliance work runs outside this switch (it spans many tables and its own log).
+      return { changed: false, customerIds: [] };
+  }
+}
+
+/** The customers an already-stored event touched (recovery after a crash before recompute). */
+async function customersOf(db: pg.ClientBase, shopId: number, facts: Facts): Promise<bigint[]> {
+  switch (facts.kind) {
+    case "customer":
+      return [facts.customer.id];
+    case "customer_delete":
+      return [facts.customerId];
+    case "tags":
+      return [facts.tags.customerId];
+    case "order":
+      return facts.order.customerId !== null ? [facts.order.customerId] : [];
+    case "refund": {
+      const r = await db.query<{ customer_id: bigint | null }>("select customer_id from orders where shop_id = $1 and id = $2", [shopId, facts.refund.orderId]);
+      return r.rows[0]?.customer_id != null ? [r.rows[0].customer_id] : [];
+    }
+    default:
+      return [];
+  }
+}
+
+async function settle(id: bigint, status: string, error: string | null) {
+  await syncPool().query(
+    "update webhook_events set status = $2, last_error = $3, processed_at = now() where id = $1",
+    [id, status, error],
+  );
+}
+
+/**
+ * Applies one event. The apply and the event's move to `stored` commit together (so a crash
+ * before the commit leaves it `received`, and a repeated job finds it `stored`/`applied` and does
+ * no second apply); the engine recompute runs after the commit, then the event is `applied`.
+ */
+export async function processEvent(eventId: bigint, options: { finalAttempt?: boolean } = {}): Promise<EventOutcome> {
+  let shopId: number | null = null;
+  let customers: bigint[] = [];
+  let compliance: { row: EventRow; facts: Facts } | null = null;
+  try {
+    const step = await inTransaction(async (client): Promise<EventOutcome | "recompute" | "compliance"> => {
+      const found = await client.query<EventRow>(
+        `select e.id, e.shop, e.topic, e.status, e.payload, e.webhook_id, s.id as shop_id, s.install_state, s.settings
+           from webhook_events e left join shops s on s.domain = e.shop
+          where e.id = $1 for update of e`,
+        [eventId],
+      );
+      const row = found.rows[0];
+      if (!row) return "skipped";
+      if (!["received", "stored"].includes(row.status)) return "skipped";
+      shopId = row.shop_id;
+      if (row.shop_id === null) throw new TerminalEventError(`shop ${row.shop} is not known to the app`);
+      const facts = factsFromJson(row.payload);
+      if (facts.kind === "compliance") {
+        compliance = { row, facts };
+        return "compliance";
+      }
+      if (row.install_state !== "installed") throw new TerminalEventError(`shop ${row.shop} is ${row.install_state}`);
+      if (row.status === "stored") {
+        customers = await customersOf(client, row.shop_id, facts);
+        return "recompute";
+      }
+      const applied = await applyFacts(client, row, facts);
+      customers = applied.customerIds;
+      await client.query(
+        "update webhook_events set status = $2, attempts = attempts + 1, last_error = $3 where id = $1",
+        [eventId, customers.length ? "stored" : "applied", applied.changed ? null : (applied.note ?? null)],
+      );
+      if (!customers.length) {
+        await client.query("update webhook_events set processed_at = now() where id = $1", [eventId]);
+        return "applied";
+      }
+      return "recompute";
+    });
+    if (step === "compliance" && compliance) {
+      const { row, facts } = compliance as { row: EventRow; facts: Facts };
+      await handleCompliance({ eventId, shop: row.shop, shopId: row.shop_id as number, topic: row.topic, webhookId: row.webhook_id, facts });
+      return "applied";
+    }
+    if (step !== "recompute") return step as EventOutcome;
+    await recomputeCustomers(shopId as unknown as number, customers);
+    await settle(eventId, "applied", null);
+    return "applied";
+  } catch (error) {
+    if (error instanceof TerminalEventError) {
+      await settle(eventId, "ignored", error.message);
+      return "ignored";
+    }
+    if (error instanceof UnusablePayloadError) {
+      await settle(eventId, "failed", error.message);
+      return "failed";
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    await syncPool().query(
+      `update webhook_events set attempts = attempts + 1, last_error = $2,
+              status = case when $3 then 'parked' else status end,
+              processed_at = case when $3 then now() else processed_at end
+        where id = $1`,
+      [eventId, message.slice(0, 2000), options.finalAttempt === true],
+    );
+    return options.finalAttempt ? "parked" : "retry";
+  }
+}
+
+export interface ParkedEvent {
+  id: string;
+  topic: string;
+  webhookId: string;
+  attempts: number;
+  lastError: string | null;
+  receivedAt: Date;
+}
+
+/** Events that kept failing, for the merchant's admin (newest first). */
+export async function listParkedEvents(shopId: number, limit = 100): Promise<ParkedEvent[]> {
+  const r = await syncPool().query(
+    `select e.id, e.topic, e.webhook_id, e.attempts, e.last_error, e.received_at
+       from webhook_events e join shops s on s.domain = e.shop
+      where s.id = $1 and e.status = 'parked' order by e.received_at desc limit $2`,
+    [shopId, limit],
+  );
+  return r.rows.map((x) => ({
+    id: String(x.id),
+    topic: x.topic,
+    webhookId: x.webhook_id,
+    attempts: x.attempts,
+    lastError: x.last_error,
+    receivedAt: x.received_at,
+  }));
+}
+
+/** Puts a parked event of this shop back in the queue; false when there is no such parked event. */
+export async function retryParkedEvent(shopId: number, id: string | bigint): Promise<boolean> {
+  return inTransaction(async (client) => {
+    const r = await client.query(
+      `update webhook_events e set status = 'received', last_error = null, processed_at = null
+         from shops s where s.domain = e.shop and s.id = $1 and e.id = $2 and e.status = 'parked'
+       returning e.id`,
+      [shopId, BigInt(id)],
+    );
+    if (r.rowCount === 0) return false;
+    await enqueueEvent(BigInt(id), { client });
+    return true;
+  });
+}
+
+/**
+ * Re-enqueues events a crash left behind (recorded but never finished). Duplicated jobs are
+ * harmless: processEvent locks the event row and skips what is already done.
+ */
+export async function sweepStuckEvents(olderThanSeconds = 120): Promise<number> {
+  const r = await syncPool().query<{ id: bigint }>(
+    `select id from webhook_events where status in ('received', 'stored') and received_at < now() - make_interval(secs => $1)
+      order by id limit 10000`,
+    [olderThanSeconds],
+  );
+  for (const { id } of r.rows) await enqueueEvent(id);
+  return r.rows.length;
+}
