@@ -54,7 +54,7 @@ describe("readOnlineRetail over the whole UCI file", () => {
   // The independent count: the plainest possible pass over the file (no CSV parser; InvoiceNo is the
   // first field and CustomerID the second from the end, neither ever quoted).
   const expected = { invoices: new Set<string>(), customers: new Set<string>(), cancellations: new Set<string>(), saleMilli: 0 };
-  const seen = { names: [] as string[], customers: [] as SeedCustomer[], cancelled: 0, paidMilli: 0, sorted: true, last: 0, lineItems: 0 };
+  const seen = { names: [] as string[], customers: [] as SeedCustomer[], cancelled: 0, paidMilli: 0, sorted: true, last: 0, lineItems: 0, productCodes: new Map<bigint, Set<string>>() };
 
   beforeAll(async () => {
     const text = gunzipSync(readFileSync(onlineRetailFile())).toString("utf8");
@@ -73,6 +73,11 @@ describe("readOnlineRetail over the whole UCI file", () => {
     for await (const order of store.orders() as AsyncIterable<SeedOrder>) {
       seen.names.push(order.name);
       seen.lineItems += order.lineItems.length;
+      for (const line of order.lineItems) {
+        const codes = seen.productCodes.get(line.productId!) ?? new Set<string>();
+        codes.add(line.sku.toUpperCase());
+        seen.productCodes.set(line.productId!, codes);
+      }
       const at = order.processedAt.getTime();
       if (at < seen.last) seen.sorted = false;
       seen.last = at;
@@ -107,6 +112,8 @@ describe("readOnlineRetail over the whole UCI file", () => {
     expect(seen.cancelled).toBe(expected.cancellations.size);
     // Sales keep all their lines; only stock write-offs (quantity <= 0 on a sale) are left out.
     expect(seen.lineItems).toBe(541_909 - 1_336);
+    // One product per stock code: the hashed ids do not collide.
+    expect([...seen.productCodes.values()].filter((codes) => codes.size > 1)).toEqual([]);
   });
 
   it("GIVEN the store WHEN paid orders are summed THEN the total equals quantity x price over the sale lines", () => {
