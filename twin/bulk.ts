@@ -1,0 +1,340 @@
+// Bulk operations: queries run in the background over every node and produce JSONL (nested
+// connections as separate lines with `__parentId`); mutations run a mutation once per line of an
+// uploaded JSONL file and produce result lines with `__lineNumber`. Up to 5 of each type run at
+// once per shop; `bulk_operations/finish` is delivered when one ends.
+import {
+  execute,
+  getNamedType,
+  isObjectType,
+  Kind,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLObjectType,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from "graphql";
+import { stringifyExact } from "./json.ts";
+import { fieldResolver, rootValue, typeResolver, type ExecContext } from "./resolvers.ts";
+import { adminSchema, parseAndValidate } from "./schema.ts";
+
+export type BulkStatus = "CREATED" | "RUNNING" | "COMPLETED" | "CANCELING" | "CANCELED" | "FAILED" | "EXPIRED";
+
+export interface BulkOperationRecord {
+  id: bigint;
+  type: "QUERY" | "MUTATION";
+  status: BulkStatus;
+  errorCode: string | null;
+  createdAt: number;
+  completedAt: number | null;
+  objectCount: number;
+  rootObjectCount: number;
+  fileSize: number | null;
+  url: string | null;
+  partialDataUrl: string | null;
+  query: string;
+}
+
+export const MAX_CONCURRENT_BULK = 5;
+const CHUNK = 500;
+
+type UserError = { field: string[] | null; message: string; code: string };
+
+export interface BulkManagerOptions {
+  newId(): bigint;
+  /** Builds the execution context for the shop (bulk mode is set by the manager). */
+  context(): ExecContext;
+  resultUrl(op: BulkOperationRecord): string;
+  upload(path: string): string | undefined;
+  onFinish(op: BulkOperationRecord): void;
+  /** Pause between status steps, ms (lets tests observe CREATED and RUNNING). */
+  stepDelayMs: number;
+}
+
+const isConnectionType = (t: unknown): t is GraphQLObjectType =>
+  isObjectType(t) && t.name.endsWith("Connection") && ("edges" in t.getFields() || "nodes" in t.getFields());
+
+export class BulkManager {
+  private readonly ops = new Map<bigint, BulkOperationRecord>();
+  private readonly results = new Map<bigint, string>();
+  private readonly cancelRequested = new Set<bigint>();
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(private readonly options: BulkManagerOptions) {}
+
+  get(id: bigint) {
+    return this.ops.get(id);
+  }
+  list() {
+    return [...this.ops.values()];
+  }
+  /** The most recent operation of a type (deprecated `currentBulkOperation`). */
+  current(type: "QUERY" | "MUTATION") {
+    return this.list().filter((o) => o.type === type).at(-1) ?? null;
+  }
+  /** The JSONL of a finished operation. */
+  result(id: bigint) {
+    return this.results.get(id);
+  }
+  /** Resolves when every operation started so far has finished. */
+  async settle() {
+    while (this.running.size) await Promise.all([...this.running]);
+  }
+
+  private active(type: "QUERY" | "MUTATION") {
+    return this.list().filter((o) => o.type === type && (o.status === "CREATED" || o.status === "RUNNING" || o.status === "CANCELING")).length;
+  }
+
+  private create(type: "QUERY" | "MUTATION", query: string): BulkOperationRecord {
+    const op: BulkOperationRecord = {
+      id: this.options.newId(),
+      type,
+      status: "CREATED",
+      errorCode: null,
+      createdAt: Date.now(),
+      completedAt: null,
+      objectCount: 0,
+      rootObjectCount: 0,
+      fileSize: null,
+      url: null,
+      partialDataUrl: null,
+      query,
+    };
+    this.ops.set(op.id, op);
+    return op;
+  }
+
+  private track(work: Promise<void>) {
+    this.running.add(work);
+    void work.finally(() => this.running.delete(work));
+  }
+
+  runQuery(query: string): { op?: BulkOperationRecord; userErrors: UserError[] } {
+    if (this.active("QUERY") >= MAX_CONCURRENT_BULK) {
+      return { userErrors: [{ field: null, message: `A maximum of ${MAX_CONCURRENT_BULK} bulk queries can run at the same time for a shop.`, code: "LIMIT_REACHED" }] };
+    }
+    const parsed = parseAndValidate(query);
+    if (!parsed.document) {
+      return { userErrors: parsed.errors.map((e) => ({ field: ["query"], message: `Invalid bulk query: ${e.message}`, code: "INVALID" })) };
+    }
+    const operation = parsed.document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+    if (!operation || operation.operation !== "query") {
+      return { userErrors: [{ field: ["query"], message: "Invalid bulk query: bulk queries must be queries, not mutations.", code: "INVALID" }] };
+    }
+    const top = operation.selectionSet.selections.filter((s): s is FieldNode => s.kind === Kind.FIELD);
+    const schema = adminSchema();
+    const queryType = schema.getQueryType()!;
+    const connections = top.filter((f) => isConnectionType(getNamedType(queryType.getFields()[f.name.value]?.type)));
+    if (connections.length !== 1 || top.length !== 1) {
+      return { userErrors: [{ field: ["query"], message: "Invalid bulk query: Bulk queries must contain exactly one top-level connection field.", code: "INVALID" }] };
+    }
+    const op = this.create("QUERY", query);
+    this.track(this.executeQuery(op, parsed.document, connections[0]));
+    return { op, userErrors: [] };
+  }
+
+  runMutation(mutation: string, stagedUploadPath: string): { op?: BulkOperationRecord; userErrors: UserError[] } {
+    if (this.active("MUTATION") >= MAX_CONCURRENT_BULK) {
+      return { userErrors: [{ field: null, message: `A maximum of ${MAX_CONCURRENT_BULK} bulk mutations can run at the same time for a shop.`, code: "LIMIT_REACHED" }] };
+    }
+    const file = this.options.upload(stagedUploadPath);
+    if (file === undefined) {
+      return {
+        userErrors: [
+          {
+            field: ["stagedUploadPath"],
+            message:
+              "The JSONL file could not be found. Try uploading the file again, and check that you've entered the URL correctly for the stagedUploadPath mutation argument.",
+            code: "NO_SUCH_FILE",
+          },
+        ],
+      };
+    }
+    const parsed = parseAndValidate(mutation);
+    if (!parsed.document) {
+      return { userErrors: parsed.errors.map((e) => ({ field: ["mutation"], message: `Invalid mutation: ${e.message}`, code: "INVALID_MUTATION" })) };
+    }
+    const operation = parsed.document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+    if (!operation || operation.operation !== "mutation" || operation.selectionSet.selections.length !== 1) {
+      return { userErrors: [{ field: ["mutation"], message: "Invalid mutation: a bulk mutation runs exactly one mutation field.", code: "INVALID_MUTATION" }] };
+    }
+    const op = this.create("MUTATION", mutation);
+    this.track(this.executeMutation(op, parsed.document, file));
+    return { op, userErrors: [] };
+  }
+
+  /** Returns an error message when the operation can no longer be canceled. */
+  cancel(op: BulkOperationRecord): string | null {
+    if (op.status !== "CREATED" && op.status !== "RUNNING") return `A bulk operation cannot be canceled when it is ${op.status.toLowerCase()}`;
+    op.status = "CANCELING";
+    this.cancelRequested.add(op.id);
+    return null;
+  }
+
+  private pause(ms = this.options.stepDelayMs) {
+    return new Promise((r) => setTimeout(r, ms));
+  }
+
+  private finish(op: BulkOperationRecord, lines: string[], status: BulkStatus) {
+    const text = lines.length ? `${lines.join("\n")}\n` : "";
+    op.status = status;
+    op.completedAt = Date.now();
+    op.objectCount = lines.length;
+    if (status === "COMPLETED") {
+      this.results.set(op.id, text);
+      op.fileSize = Buffer.byteLength(text);
+      op.url = lines.length ? this.options.resultUrl(op) : null;
+    } else if (status === "FAILED" && lines.length) {
+      this.results.set(op.id, text);
+      op.partialDataUrl = this.options.resultUrl(op);
+    }
+    this.cancelRequested.delete(op.id);
+    this.options.onFinish(op);
+  }
+
+  private async executeQuery(op: BulkOperationRecord, document: DocumentNode, root: FieldNode) {
+    await this.pause();
+    if (this.cancelRequested.has(op.id)) return this.finish(op, [], "CANCELED");
+    op.status = "RUNNING";
+    const lines: string[] = [];
+    const schema = adminSchema();
+    const fragments: Record<string, FragmentDefinitionNode> = {};
+    for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
+    const flattener = new Flattener(schema.getQueryType()!, fragments, lines);
+    try {
+      for (let start = 0; ; start += CHUNK) {
+        const ctx: ExecContext = { ...this.options.context(), bulkMode: true, bulkSlice: { start, end: start + CHUNK } };
+        const result = await execute({ schema, document, contextValue: ctx, rootValue, fieldResolver, typeResolver });
+        if (result.errors?.length) {
+          op.errorCode = "INTERNAL_SERVER_ERROR";
+          return this.finish(op, lines, "FAILED");
+        }
+        const before = lines.length;
+        const rootKey = root.alias?.value ?? root.name.value;
+        const connectionData = (result.data as Record<string, unknown>)[rootKey];
+        const roots = flattener.connection(connectionData, root, schema.getQueryType()!, null);
+        op.rootObjectCount += roots;
+        op.objectCount = lines.length;
+        if (this.cancelRequested.has(op.id)) return this.finish(op, [], "CANCELED");
+        if (roots < CHUNK || (ctx.bulkSlice!.total !== undefined && start + CHUNK >= ctx.bulkSlice!.total)) break;
+        if (lines.length - before > 0) await new Promise((r) => setImmediate(r));
+      }
+    } catch {
+      op.errorCode = "INTERNAL_SERVER_ERROR";
+      return this.finish(op, lines, "FAILED");
+    }
+    await this.pause();
+    this.finish(op, lines, "COMPLETED");
+  }
+
+  private async executeMutation(op: BulkOperationRecord, document: DocumentNode, file: string) {
+    await this.pause();
+    if (this.cancelRequested.has(op.id)) return this.finish(op, [], "CANCELED");
+    op.status = "RUNNING";
+    const schema = adminSchema();
+    const out: string[] = [];
+    const input = file.split("\n");
+    let lineNumber = 0;
+    for (const raw of input) {
+      const line = raw.trim();
+      if (!line) {
+        lineNumber++;
+        continue;
+      }
+      let variables: Record<string, unknown>;
+      try {
+        variables = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        op.errorCode = "INTERNAL_SERVER_ERROR";
+        return this.finish(op, out, "FAILED");
+      }
+      const result = await execute({ schema, document, variableValues: variables, contextValue: this.options.context(), rootValue, fieldResolver, typeResolver });
+      const entry: Record<string, unknown> = {};
+      if (result.errors?.length) entry.errors = result.errors.map((e) => ({ message: e.message, locations: e.locations, path: e.path }));
+      entry.data = result.data ?? null;
+      entry.__lineNumber = lineNumber++;
+      out.push(stringifyExact(entry));
+      op.rootObjectCount++;
+      op.objectCount = out.length;
+      if (lineNumber % CHUNK === 0) {
+        if (this.cancelRequested.has(op.id)) return this.finish(op, out, "CANCELED");
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+    await this.pause();
+    this.finish(op, out, "COMPLETED");
+  }
+}
+
+/** Turns a bulk query's result tree into JSONL lines, one per node. */
+class Flattener {
+  constructor(
+    private readonly queryType: GraphQLObjectType,
+    private readonly fragments: Record<string, FragmentDefinitionNode>,
+    private readonly out: string[],
+  ) {}
+
+  private fields(selectionSet: SelectionSetNode, out: FieldNode[] = []): FieldNode[] {
+    for (const sel of selectionSet.selections) {
+      if (sel.kind === Kind.FIELD) out.push(sel);
+      else if (sel.kind === Kind.INLINE_FRAGMENT) this.fields(sel.selectionSet, out);
+      else {
+        const frag = this.fragments[sel.name.value];
+        if (frag) this.fields(frag.selectionSet, out);
+      }
+    }
+    return out;
+  }
+
+  /** Emits the nodes of a connection; returns how many. */
+  connection(data: unknown, field: FieldNode, parentType: GraphQLObjectType, parentId: string | null): number {
+    if (!data || typeof data !== "object" || !field.selectionSet) return 0;
+    const def = parentType.getFields()[field.name.value];
+    const connType = getNamedType(def.type) as GraphQLObjectType;
+    let count = 0;
+    for (const inner of this.fields(field.selectionSet)) {
+      const name = inner.name.value;
+      const list = (data as Record<string, unknown>)[inner.alias?.value ?? name];
+      if (!Array.isArray(list) || !inner.selectionSet) continue;
+      if (name === "nodes") {
+        const nodeType = getNamedType(connType.getFields().nodes.type) as GraphQLObjectType;
+        for (const item of list) this.node(item, inner.selectionSet, nodeType, parentId);
+        count = Math.max(count, list.length);
+      } else if (name === "edges") {
+        const edgeType = getNamedType(connType.getFields().edges.type) as GraphQLObjectType;
+        const nodeField = this.fields(inner.selectionSet).find((f) => f.name.value === "node");
+        if (!nodeField?.selectionSet) continue;
+        const nodeType = getNamedType(edgeType.getFields().node.type) as GraphQLObjectType;
+        const alias = nodeField.alias?.value ?? "node";
+        for (const edge of list) this.node((edge as Record<string, unknown>)[alias], nodeField.selectionSet, nodeType, parentId);
+        count = Math.max(count, list.length);
+      }
+    }
+    return count;
+  }
+
+  private node(item: unknown, selectionSet: SelectionSetNode, type: GraphQLObjectType, parentId: string | null) {
+    if (!item || typeof item !== "object") return;
+    const record = item as Record<string, unknown>;
+    const line: Record<string, unknown> = {};
+    const children: [FieldNode, unknown][] = [];
+    const typeFields = isObjectType(type) ? type.getFields() : {};
+    for (const f of this.fields(selectionSet)) {
+      const key = f.alias?.value ?? f.name.value;
+      const def = typeFields[f.name.value];
+      if (def && isConnectionType(getNamedType(def.type))) {
+        children.push([f, record[key]]);
+        continue;
+      }
+      if (key in record) line[key] = record[key];
+    }
+    if (parentId !== null) line.__parentId = parentId;
+    this.out.push(JSON.stringify(line));
+    const id = typeof record.id === "string" ? record.id : null;
+    for (const [f, value] of children) this.connection(value, f, type, id);
+  }
+
+  get root() {
+    return this.queryType;
+  }
+}
