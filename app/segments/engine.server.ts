@@ -80,6 +80,7 @@ const REBUILD_ROLLUPS = `
     cross join lateral (values ('t', nullif(li.product_type, '')), ('v', nullif(li.vendor, '')), ('*', '')) k(kind, value)
    where o.shop_id = $1 and o.customer_id is not null and ($2::bigint[] is null or o.customer_id = any($2::bigint[]))
      and ${VALID_ORDER} and k.value is not null
+     and exists (select 1 from customers c where c.shop_id = o.shop_id and c.id = o.customer_id and c.deleted_at is null)
    group by 1, 2, 3, 4
   having sum(li.quantity) > 0`;
 
