@@ -103,4 +103,31 @@ describe("loadStoreIntoDatabase", () => {
     expect(n).toEqual({ orders: first.orders, lines: first.lineItems });
     expect(await indexes()).toEqual(before);
   });
+
+  it("GIVEN awkward values (3 decimals, negatives, zeros, big round numbers, quoted codes, unicode) WHEN loaded THEN Postgres holds them exactly", async () => {
+    const at = new Date("2011-12-09T12:50:00.123Z");
+    const prices = ["0.001", "-11062.06", "10000.00", "0.00", "0.05", "123456789.5"];
+    const store: SeedStore = {
+      domain: "awkward.myshopify.com",
+      currency: "GBP",
+      timezone: "Europe/London",
+      customers: () => [{ id: 1n, createdAt: at, updatedAt: at, state: "enabled", tags: ["seg:opt-out"] }],
+      orders: () => [{
+        id: 10n, customerId: null, name: "#1", createdAt: at, processedAt: at, updatedAt: at, cancelledAt: at, cancelReason: "other",
+        currency: "GBP", subtotalPrice: "0.00", totalDiscounts: "0.00", totalPrice: "-0.001", discountCodes: ['SAY "HI", \\ ÑÓ', "B"],
+        financialStatus: "voided", test: true, refunds: [{ id: 30n, createdAt: at, amount: "0.10", lineItems: [] }],
+        lineItems: prices.map((price, i) => ({ id: BigInt(20 + i), productId: null, variantId: null, title: "t", productType: "Cafés & Crème", vendor: "Tab\there", sku: "s", quantity: 2, price })),
+      }],
+    };
+
+    const { shopId } = await loadStoreIntoDatabase(process.env.DATABASE_URL!, null, store);
+
+    const { rows: lines } = await db.query("select price::text, product_type, vendor, product_id from line_items where shop_id = $1 order by id", [shopId]);
+    expect(lines.map((l) => l.price)).toEqual(["0.0010", "-11062.0600", "10000.0000", "0.0000", "0.0500", "123456789.5000"]);
+    expect(lines[0]).toMatchObject({ product_type: "Cafés & Crème", vendor: "Tab\there", product_id: null });
+    const { rows: [o] } = await db.query("select total_price::text, refunded_amount::text, discount_codes, test, item_count, processed_at, cancelled_at, customer_id from orders where shop_id = $1", [shopId]);
+    expect(o).toEqual({ total_price: "-0.0010", refunded_amount: "0.1000", discount_codes: ['SAY "HI", \\ ÑÓ', "B"], test: true, item_count: 12, processed_at: at, cancelled_at: at, customer_id: null });
+    const { rows: [c] } = await db.query("select opted_out, created_at from customers where shop_id = $1", [shopId]);
+    expect(c).toEqual({ opted_out: true, created_at: at });
+  });
 });
