@@ -84,6 +84,8 @@ export async function renderBlock(
     visitor: Visitor;
     locale?: string;
     settings?: Record<string, unknown>;
+    /** The theme editor (request.design_mode). */
+    designMode?: boolean;
   },
 ) {
   const locale = input.locale ?? "en";
@@ -116,7 +118,7 @@ export async function renderBlock(
   const globals = {
     shop: { metafields: { $app: { offers: input.feed === undefined ? null : { value: input.feed } } } },
     customer,
-    request: { locale: { iso_code: locale } },
+    request: { locale: { iso_code: locale }, design_mode: input.designMode ?? false },
   };
   const html = await engine.renderFile(block, { block: { id: "b1", settings: { ...defaults, ...input.settings } } }, { globals });
   return html.trim();

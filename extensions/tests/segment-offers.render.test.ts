@@ -169,6 +169,22 @@ describe("Segment offer block (Liquid)", () => {
   });
 });
 
+describe("in the theme editor", () => {
+  it("previews the first offer the block would show, or a placeholder when there is none", async () => {
+    const vip = offer("vip", { priority: 3 });
+    const lost = offer("lost", { priority: 1 });
+    const preview = await renderBlock("segment-offer", { feed: feedOf(vip, lost), visitor: { kind: "guest" }, designMode: true });
+    expect(shownOfferId(preview)).toBe(String(vip.id));
+    const filtered = await renderBlock("segment-offer", { feed: feedOf(vip, lost), visitor: { kind: "guest" }, designMode: true, settings: { segments: "lost" } });
+    expect(shownOfferId(filtered)).toBe(String(lost.id));
+    const empty = await renderBlock("segment-offer", { feed: undefined, visitor: { kind: "guest" }, designMode: true, locale: "es" });
+    expect(empty).toContain('data-preview="empty"');
+    expect(empty).toContain("Crea las ofertas en Segment Sync.");
+    // AND outside the editor the same guest sees nothing
+    expect(await renderBlock("segment-offer", { feed: feedOf(vip, lost), visitor: { kind: "guest" } })).toBe("");
+  });
+});
+
 describe("Segment banner app embed (Liquid)", () => {
   it("renders the same choice as a site-wide bar", async () => {
     const vip = offer("vip", { priority: 9 });
