@@ -1,6 +1,9 @@
 // Dataset loading: a generated shop of 100,000 customers / ~1,000,000 orders (with ~1.9 M line items
 // and ~80 k refunds) loaded into Postgres by loadStoreIntoDatabase (COPY, secondary indexes dropped
 // and rebuilt). Records dataset_load_orders_per_s and, for the record, the generator's own rate.
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { generateStore } from "../datasets/generate.ts";
 import { createDatabase, dropDatabase, ensurePostgres } from "../scripts/postgres.ts";
 import { runPrisma } from "../scripts/migrate.ts";
@@ -10,6 +13,34 @@ import { recordFigures, trackPeakRss } from "./lib/results.ts";
 const CUSTOMERS = Number(process.env.BENCH_DATASET_CUSTOMERS ?? 100_000);
 const ORDERS_PER_CUSTOMER = 10;
 const NOW = new Date("2026-11-01T12:00:00Z");
+
+/**
+ * CPU seconds used so far by the embedded Postgres: the postmaster, its live children and (through
+ * cutime/cstime) the backends that already exited. Null when the server is not ours to inspect.
+ */
+function postgresCpuSeconds(): number | null {
+  if (process.env.DATABASE_URL) return null;
+  const pidFile = path.join(process.env.EMBEDDED_PG_DIR ?? path.resolve(import.meta.dirname, "../.data/postgres"), "postmaster.pid");
+  if (!existsSync(pidFile)) return null;
+  const postmaster = Number(readFileSync(pidFile, "utf8").split("\n")[0]);
+  const fields = (pid: string | number) => readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  try {
+    const own = fields(postmaster);
+    let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+    for (const pid of readdirSync("/proc")) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        const f = fields(pid);
+        if (Number(f[1]) === postmaster) ticks += Number(f[11]) + Number(f[12]);
+      } catch {
+        // the process ended meanwhile
+      }
+    }
+    return ticks / 100;
+  } catch {
+    return null;
+  }
+}
 
 const server = await ensurePostgres({ quiet: true });
 const database = "segsync_bench_datasets";
@@ -31,6 +62,9 @@ try {
   const generateRate = generated / ((performance.now() - t) / 1000);
 
   const rss = trackPeakRss();
+  const load = os.loadavg()[0];
+  const pgCpuBefore = postgresCpuSeconds();
+  const nodeCpuBefore = process.cpuUsage();
   t = performance.now();
   let lastPrint = 0;
   const result = await loadStoreIntoDatabase(url, null, store, {
@@ -44,6 +78,11 @@ try {
   });
   const seconds = (performance.now() - t) / 1000;
   const peakMb = rss.stop();
+  await new Promise((resolve) => setTimeout(resolve, 500)); // let the closed backends be reaped
+  const pgCpuAfter = postgresCpuSeconds();
+  const nodeCpu = process.cpuUsage(nodeCpuBefore);
+  const nodeSeconds = (nodeCpu.user + nodeCpu.system) / 1e6;
+  const pgSeconds = pgCpuBefore !== null && pgCpuAfter !== null ? pgCpuAfter - pgCpuBefore : null;
 
   recordFigures("datasets", [
     {
@@ -51,7 +90,7 @@ try {
       value: Math.round(result.orders / seconds),
       unit: "orders/s",
       target: ">= 100000",
-      note: `${CUSTOMERS.toLocaleString("en")} generated customers, ${result.orders.toLocaleString("en")} orders + ${result.lineItems.toLocaleString("en")} line items + ${result.refunds.toLocaleString("en")} refunds by COPY (3 streams), secondary indexes dropped and rebuilt (included), ${seconds.toFixed(1)} s`,
+      note: `${CUSTOMERS.toLocaleString("en")} generated customers, ${result.orders.toLocaleString("en")} orders + ${result.lineItems.toLocaleString("en")} line items + ${result.refunds.toLocaleString("en")} refunds by COPY (3 streams), secondary indexes dropped and rebuilt (included), ${seconds.toFixed(1)} s wall; 1-min load average ${load.toFixed(1)} at start on ${os.cpus().length} cores`,
     },
     {
       key: "dataset_load_rows_per_s",
@@ -60,6 +99,17 @@ try {
       target: "",
       note: "all four tables' rows over the same load",
     },
+    ...(pgSeconds === null
+      ? []
+      : [
+          {
+            key: "dataset_load_cpu_us_per_order",
+            value: Math.round(((nodeSeconds + pgSeconds) * 1e6) / result.orders),
+            unit: "µs/order",
+            target: "",
+            note: `CPU per loaded order, independent of other load on the machine: Node ${nodeSeconds.toFixed(1)} s (generating + encoding) + Postgres ${pgSeconds.toFixed(1)} s; ${os.cpus().length} cores bound the rate at ${Math.round((os.cpus().length * 1e6) / (((nodeSeconds + pgSeconds) * 1e6) / result.orders)).toLocaleString("en")} orders/s`,
+          },
+        ]),
     {
       key: "dataset_generate_orders_per_s",
       value: Math.round(generateRate),
