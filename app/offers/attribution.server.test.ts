@@ -2,7 +2,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../db.server";
 import { createCustomer, createOrder, createShop } from "../../test/factories";
-import { attributeStoredOrder } from "./attribution.server";
+import { attributeStoredOrder, attributeStoredOrders } from "./attribution.server";
 import { offerResults, saveOffer } from "./offers.server";
 
 let db: pg.Client;
@@ -76,5 +76,25 @@ describe("attributeStoredOrder (sync's hook, inside its transaction)", () => {
     await createOrder(shop.id, null, { id: 2n, total: "12.00" });
     await prisma.order.update({ where: { shopId_id: { shopId: shop.id, id: 2n } }, data: { discountCodes: ["back15", " Vip10 "] } });
     expect(await attributeStoredOrder(db, shop.id, 2n)).toMatchObject({ offerId: vip.id, segmentKey: "vip", wasMember: false });
+  });
+
+  it("re-derives a whole shop after a bulk merge, skipping orders placed before the offer applied", async () => {
+    // GIVEN orders loaded in bulk (no per-order hook): one before the offer existed, two after, one removed later
+    const shop = await createShop();
+    await prisma.segment.create({ data: { shopId: shop.id, key: "vip", kind: "catalogue", name: "VIP" } });
+    await createOrder(shop.id, null, { id: 10n, total: "5.00", processedAt: new Date(Date.now() - 3 * 86_400_000) });
+    const offer = await offerFor(shop.id, "vip", "VIP10");
+    await createOrder(shop.id, null, { id: 11n, total: "7.00" });
+    await createOrder(shop.id, null, { id: 12n, total: "9.00" });
+    await prisma.order.updateMany({ where: { shopId: shop.id }, data: { discountCodes: ["VIP10"] } });
+    await attributeStoredOrder(db, shop.id, 12n);
+    await prisma.order.delete({ where: { shopId_id: { shopId: shop.id, id: 12n } } });
+
+    // WHEN the whole shop is re-derived
+    const rows = await attributeStoredOrders(db, shop.id, null);
+
+    // THEN only the order placed after the offer counts, and the vanished order's attribution is gone
+    expect(rows.map((r) => r.orderId)).toEqual([11n]);
+    expect(await offerResults(shop.id)).toEqual([expect.objectContaining({ offerId: offer.id, redemptions: 1, revenue: "7.00" })]);
   });
 });

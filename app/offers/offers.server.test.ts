@@ -170,6 +170,7 @@ describe("buildOffersMetafield", () => {
 });
 
 describe("attributeOrder and offerResults", () => {
+  const PLACED = () => new Date();
   it("attributes an order that used an offer's code to that offer and segment, once per order", async () => {
     // GIVEN a VIP offer with a code, three VIP members (one opted out) and a lost-segment offer
     const shop = await shopWithSegments("vip", "lost");
@@ -182,7 +183,7 @@ describe("attributeOrder and offerResults", () => {
     await prisma.customer.update({ where: { shopId_id: { shopId: shop.id, id: 103n } }, data: { optedOut: true } });
 
     // WHEN sync applies an order that used the code (lower case, as shoppers type it), twice
-    const order = { id: "gid://shopify/Order/9001", customerId: "101", discountCodes: ["vip10"], totalPrice: "120.50", processedAt: NOW };
+    const order = { id: "gid://shopify/Order/9001", customerId: "101", discountCodes: ["vip10"], totalPrice: "120.50", processedAt: PLACED() };
     const first = await attributeOrder(shop.id, order);
     const again = await attributeOrder(shop.id, order);
 
@@ -192,15 +193,15 @@ describe("attributeOrder and offerResults", () => {
     expect(await prisma.offerAttribution.count({ where: { shopId: shop.id } })).toBe(1);
 
     // WHEN other orders arrive: one without a code, one with an unrelated code, one with the lost code
-    expect(await attributeOrder(shop.id, { id: 9002n, customerId: 102n, discountCodes: [], totalPrice: "50", processedAt: NOW })).toBeNull();
-    expect(await attributeOrder(shop.id, { id: 9003n, customerId: 102n, discountCodes: ["SUMMER"], totalPrice: "50", processedAt: NOW })).toBeNull();
-    const lost = await attributeOrder(shop.id, { id: 9004n, customerId: 102n, discountCodes: ["BACK15"], totalPrice: "30.00", processedAt: NOW });
+    expect(await attributeOrder(shop.id, { id: 9002n, customerId: 102n, discountCodes: [], totalPrice: "50", processedAt: PLACED() })).toBeNull();
+    expect(await attributeOrder(shop.id, { id: 9003n, customerId: 102n, discountCodes: ["SUMMER"], totalPrice: "50", processedAt: PLACED() })).toBeNull();
+    const lost = await attributeOrder(shop.id, { id: 9004n, customerId: 102n, discountCodes: ["BACK15"], totalPrice: "30.00", processedAt: PLACED() });
     expect(lost).toMatchObject({ offerId: lostOffer.id, segmentKey: "lost", wasMember: false });
     // AND a refund arrives for the first order (re-applied with its refunded amount)
     await attributeOrder(shop.id, { ...order, refundedAmount: "20.50" });
 
     // THEN the results count each order once, net of refunds, against the members targeted
-    const results = await offerResults(shop.id, NOW);
+    const results = await offerResults(shop.id);
     expect(results).toEqual([
       expect.objectContaining({ offerId: vipOffer.id, segmentKey: "vip", live: true, membersTargeted: 2, redemptions: 1, revenue: "100.00", currency: "USD" }),
       expect.objectContaining({ offerId: lostOffer.id, segmentKey: "lost", membersTargeted: 0, redemptions: 1, revenue: "30.00" }),
@@ -210,14 +211,14 @@ describe("attributeOrder and offerResults", () => {
   it("takes the attribution back when the order is cancelled or loses the code", async () => {
     const shop = await shopWithSegments("vip");
     const offer = await saved(shop.id, input("vip", { discountCode: "VIP10" }));
-    const order = { id: 77n, customerId: null, discountCodes: ["VIP10"], totalPrice: "10", processedAt: NOW };
+    const order = { id: 77n, customerId: null, discountCodes: ["VIP10"], totalPrice: "10", processedAt: PLACED() };
     await attributeOrder(shop.id, order);
-    expect((await offerResults(shop.id, NOW))[0]).toMatchObject({ offerId: offer.id, redemptions: 1, revenue: "10.00" });
+    expect((await offerResults(shop.id))[0]).toMatchObject({ offerId: offer.id, redemptions: 1, revenue: "10.00" });
     await attributeOrder(shop.id, { ...order, cancelled: true });
-    expect((await offerResults(shop.id, NOW))[0]).toMatchObject({ redemptions: 0, revenue: "0.00" });
+    expect((await offerResults(shop.id))[0]).toMatchObject({ redemptions: 0, revenue: "0.00" });
     await attributeOrder(shop.id, order);
     await attributeOrder(shop.id, { ...order, discountCodes: ["OTHER"] });
-    expect((await offerResults(shop.id, NOW))[0]).toMatchObject({ redemptions: 0 });
+    expect((await offerResults(shop.id))[0]).toMatchObject({ redemptions: 0 });
   });
 
   it("picks the higher-priority offer when an order used two offers' codes, and keeps shops apart", async () => {
@@ -226,33 +227,43 @@ describe("attributeOrder and offerResults", () => {
     await saved(other.id, input("vip", { discountCode: "VIP10" }));
     await saved(shop.id, input("lost", { discountCode: "BACK15", priority: 1 }));
     const vip = await saved(shop.id, input("vip", { discountCode: "VIP10", priority: 2 }));
-    const row = await attributeOrder(shop.id, { id: 5n, customerId: 1n, discountCodes: ["BACK15", "VIP10"], totalPrice: "80", processedAt: NOW });
+    const row = await attributeOrder(shop.id, { id: 5n, customerId: 1n, discountCodes: ["BACK15", "VIP10"], totalPrice: "80", processedAt: PLACED() });
     expect(row?.offerId).toBe(vip.id);
-    expect((await offerResults(other.id, NOW))[0]).toMatchObject({ redemptions: 0 });
+    expect((await offerResults(other.id))[0]).toMatchObject({ redemptions: 0 });
+  });
+
+  it("does not credit an offer with orders placed before it applied", async () => {
+    const shop = await shopWithSegments("vip");
+    const offer = await saved(shop.id, input("vip", { discountCode: "VIP10" }));
+    const lastWeek = new Date(Date.now() - 7 * DAY);
+    expect(await attributeOrder(shop.id, { id: 1n, customerId: null, discountCodes: ["VIP10"], totalPrice: "5", processedAt: lastWeek })).toBeNull();
+    // A start date in the past claims the orders from then on.
+    await saved(shop.id, { ...input("vip", { discountCode: "VIP10", startsAt: new Date(Date.now() - 10 * DAY) }), id: offer.id });
+    expect(await attributeOrder(shop.id, { id: 1n, customerId: null, discountCodes: ["VIP10"], totalPrice: "5", processedAt: lastWeek })).toMatchObject({ offerId: offer.id });
   });
 
   it("refuses an order id that lost precision as a JS number", async () => {
     const shop = await shopWithSegments("vip");
     await saved(shop.id, input("vip", { discountCode: "VIP10" }));
     await expect(
-      attributeOrder(shop.id, { id: 2 ** 60, customerId: null, discountCodes: ["VIP10"], totalPrice: "1", processedAt: NOW }),
+      attributeOrder(shop.id, { id: 2 ** 60, customerId: null, discountCodes: ["VIP10"], totalPrice: "1", processedAt: PLACED() }),
     ).rejects.toThrow(/lost precision/);
   });
 
   it("forgets the customer on customers/redact but keeps the offer's numbers", async () => {
     const shop = await shopWithSegments("vip");
     await saved(shop.id, input("vip", { discountCode: "VIP10" }));
-    await attributeOrder(shop.id, { id: 1n, customerId: 42n, discountCodes: ["VIP10"], totalPrice: "9.99", processedAt: NOW });
+    await attributeOrder(shop.id, { id: 1n, customerId: 42n, discountCodes: ["VIP10"], totalPrice: "9.99", processedAt: PLACED() });
     await redactOfferCustomer(shop.id, 42n);
     expect(await prisma.offerAttribution.findFirst({ where: { shopId: shop.id } })).toMatchObject({ customerId: null });
-    expect((await offerResults(shop.id, NOW))[0]).toMatchObject({ redemptions: 1, revenue: "9.99" });
+    expect((await offerResults(shop.id))[0]).toMatchObject({ redemptions: 1, revenue: "9.99" });
   });
 
   it("reports the guest offer without a member count", async () => {
     const shop = await shopWithSegments();
     await saved(shop.id, input(GUEST_AUDIENCE, { discountCode: "WELCOME5" }));
-    await attributeOrder(shop.id, { id: 3n, customerId: null, discountCodes: ["WELCOME5"], totalPrice: "25", processedAt: NOW });
-    expect(await offerResults(shop.id, NOW)).toEqual([
+    await attributeOrder(shop.id, { id: 3n, customerId: null, discountCodes: ["WELCOME5"], totalPrice: "25", processedAt: PLACED() });
+    expect(await offerResults(shop.id)).toEqual([
       expect.objectContaining({ segmentKey: GUEST_AUDIENCE, membersTargeted: null, redemptions: 1, revenue: "25.00" }),
     ]);
   });

@@ -152,17 +152,20 @@ function shopifyId(value: bigint | string | number): bigint {
 
 /**
  * Attributes one order to the offer whose discount code it used (the highest-priority one when it
- * used several) and that offer's segment. Idempotent per order: applying the same order again, or a
+ * used several) and that offer's segment, if it was processed once the offer applied (from its
+ * start, or from its creation when it has none). Same rules as attributeStoredOrders. Idempotent per order: applying the same order again, or a
  * newer version of it, leaves exactly one row reflecting the latest version; an order that no longer
  * carries an offer's code, or was cancelled, loses its attribution.
  */
 export async function attributeOrder(shopId: number, order: AttributableOrder): Promise<OfferAttribution | null> {
   const orderId = shopifyId(order.id);
   const codes = [...new Set(order.discountCodes.map((c) => c.trim().toUpperCase()).filter(Boolean))];
-  const offer =
+  const candidates =
     order.cancelled || order.test || codes.length === 0
-      ? null
-      : await prisma.offer.findFirst({ where: { shopId, discountCode: { in: codes } }, orderBy: [{ priority: "desc" }, { id: "asc" }] });
+      ? []
+      : await prisma.offer.findMany({ where: { shopId, discountCode: { in: codes } }, orderBy: [{ priority: "desc" }, { id: "asc" }] });
+  // An order placed before the offer applied (its start, or its creation) is not the offer's doing.
+  const offer = candidates.find((o) => order.processedAt.getTime() >= (o.startsAt ?? o.createdAt).getTime()) ?? null;
   if (!offer) {
     await prisma.offerAttribution.deleteMany({ where: { shopId, orderId } });
     return null;
