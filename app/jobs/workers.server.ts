@@ -1,7 +1,7 @@
 // Queue workers. In-process for dev/demo (`startWorkers()`), or a separate `npm run worker`.
 import type { JobWithMetadata } from "pg-boss";
 import { getBoss, QUEUES, stopBoss } from "./queue.server";
-import { processEvent, sweepStuckEvents } from "../sync/events.server";
+import { processEvents, sweepStuckEvents } from "../sync/events.server";
 import { driveRun, startReconciliationForAllShops } from "../sync/runs.server";
 
 interface EventJob {
@@ -13,14 +13,15 @@ interface RunJob {
 
 const RECONCILE_CRON = process.env.SYNC_RECONCILE_CRON ?? "0 */6 * * *";
 
-/** Applies a batch of event jobs one by one; each job settles on its own (retry or complete). */
+/** Applies a batch of event jobs (one engine recompute per shop per batch); each job settles on its own. */
 export async function handleEventJobs(jobs: JobWithMetadata<EventJob>[]) {
-  const results = [];
-  for (const job of jobs) {
-    const outcome = await processEvent(BigInt(job.data.eventId), { finalAttempt: job.retryCount >= job.retryLimit });
-    results.push({ id: job.id, status: outcome === "retry" ? ("failed" as const) : ("completed" as const), output: { outcome } });
-  }
-  return results;
+  const outcomes = await processEvents(
+    jobs.map((job) => ({ eventId: BigInt(job.data.eventId), finalAttempt: job.retryCount >= job.retryLimit })),
+  );
+  return jobs.map((job) => {
+    const outcome = outcomes.get(BigInt(job.data.eventId));
+    return { id: job.id, status: outcome === "retry" ? ("failed" as const) : ("completed" as const), output: { outcome } };
+  });
 }
 
 export async function handleRunJob(job: JobWithMetadata<RunJob>) {

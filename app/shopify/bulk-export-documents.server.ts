@@ -59,7 +59,7 @@ export const ORDERS_BULK_QUERY = `#graphql
   }
 `;
 
-/** The document with its filter filled in (and the `#graphql` marker dropped). */
+/** The document with its filter filled in (and the graphql marker comment dropped). */
 export function withFilter(document: string, filter: string): string {
   return document.replace("#graphql", "").replace('"__FILTER__"', JSON.stringify(filter)).trim();
 }

@@ -4,6 +4,7 @@
 import type pg from "pg";
 import type { CustomerFacts, OrderFacts, RefundFacts, TagFacts } from "./payloads.server";
 import { sameTag, type SyncSettings } from "./shop-settings.server";
+import { attributeStoredOrder } from "../offers/attribution.server";
 
 export class TerminalEventError extends Error {
   override name = "TerminalEventError";
@@ -112,7 +113,10 @@ export async function applyOrder(db: pg.ClientBase, shopId: number, o: OrderFact
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, now())
      on conflict (shop_id, id) do update set
        customer_id = excluded.customer_id, created_at = excluded.created_at, processed_at = excluded.processed_at,
-       updated_at = excluded.updated_at, cancelled_at = excluded.cancelled_at, currency = excluded.currency,
+       updated_at = excluded.updated_at, currency = excluded.currency,
+       -- Same updated_at (Shopify's clock has one-second steps): a cancellation is never undone.
+       cancelled_at = case when orders.updated_at = excluded.updated_at then coalesce(excluded.cancelled_at, orders.cancelled_at)
+                           else excluded.cancelled_at end,
        total_price = excluded.total_price, subtotal_price = excluded.subtotal_price, total_discounts = excluded.total_discounts,
        discount_codes = excluded.discount_codes, financial_status = excluded.financial_status, test = excluded.test,
        item_count = excluded.item_count, synced_at = now()
@@ -141,7 +145,11 @@ export async function applyOrder(db: pg.ClientBase, shopId: number, o: OrderFact
     }
   }
   const newRefunds = await insertRefunds(db, shopId, o.refunds);
-  if (applied || newRefunds) await refreshRefundedAmount(db, shopId, o.id);
+  if (applied || newRefunds) {
+    await refreshRefundedAmount(db, shopId, o.id);
+    // Offers: attribution follows the newest stored version, in this transaction.
+    await attributeStoredOrder(db, shopId, o.id);
+  }
   if (!applied && !newRefunds) return { changed: false, customerIds: [], note: "stale: a newer version is stored" };
   const customers = new Set<bigint>();
   for (const id of [o.customerId, previousCustomer]) if (id !== null) customers.add(id);
@@ -158,5 +166,6 @@ export async function applyRefund(db: pg.ClientBase, shopId: number, refund: Ref
   const inserted = await insertRefunds(db, shopId, [refund]);
   if (!inserted) return { changed: false, customerIds: [], note: "refund already recorded" };
   await refreshRefundedAmount(db, shopId, refund.orderId);
+  await attributeStoredOrder(db, shopId, refund.orderId);
   return { changed: true, customerIds: customerId !== null ? [customerId] : [] };
 }

@@ -140,12 +140,18 @@ async function settle(id: bigint, status: string, error: string | null) {
   );
 }
 
+export interface EventStep {
+  outcome: EventOutcome | "recompute";
+  shopId: number | null;
+  customers: bigint[];
+}
+
 /**
  * Applies one event. The apply and the event's move to `stored` commit together (so a crash
  * before the commit leaves it `received`, and a repeated job finds it `stored`/`applied` and does
- * no second apply); the engine recompute runs after the commit, then the event is `applied`.
+ * no second apply). `recompute` means: call the engine for `customers`, then `finishEvents`.
  */
-export async function processEvent(eventId: bigint, options: { finalAttempt?: boolean } = {}): Promise<EventOutcome> {
+export async function stepEvent(eventId: bigint, options: { finalAttempt?: boolean } = {}): Promise<EventStep> {
   let shopId: number | null = null;
   let customers: bigint[] = [];
   let compliance: { row: EventRow; facts: Facts } | null = null;
@@ -175,43 +181,90 @@ export async function processEvent(eventId: bigint, options: { finalAttempt?: bo
       const applied = await applyFacts(client, row, facts);
       customers = applied.customerIds;
       await client.query(
-        "update webhook_events set status = $2, attempts = attempts + 1, last_error = $3 where id = $1",
+        `update webhook_events set status = $2, attempts = attempts + 1, last_error = $3,
+                processed_at = case when $2 = 'applied' then now() else processed_at end
+          where id = $1`,
         [eventId, customers.length ? "stored" : "applied", applied.changed ? null : (applied.note ?? null)],
       );
-      if (!customers.length) {
-        await client.query("update webhook_events set processed_at = now() where id = $1", [eventId]);
-        return "applied";
-      }
-      return "recompute";
+      return customers.length ? "recompute" : "applied";
     });
     if (step === "compliance" && compliance) {
       const { row, facts } = compliance as { row: EventRow; facts: Facts };
       await handleCompliance({ eventId, shop: row.shop, shopId: row.shop_id as number, topic: row.topic, webhookId: row.webhook_id, facts });
-      return "applied";
+      return { outcome: "applied", shopId, customers: [] };
     }
-    if (step !== "recompute") return step as EventOutcome;
-    await recomputeCustomers(shopId as unknown as number, customers);
-    await settle(eventId, "applied", null);
-    return "applied";
+    return { outcome: step as EventOutcome | "recompute", shopId, customers };
   } catch (error) {
-    if (error instanceof TerminalEventError) {
-      await settle(eventId, "ignored", error.message);
-      return "ignored";
-    }
-    if (error instanceof UnusablePayloadError) {
-      await settle(eventId, "failed", error.message);
-      return "failed";
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    await syncPool().query(
-      `update webhook_events set attempts = attempts + 1, last_error = $2,
-              status = case when $3 then 'parked' else status end,
-              processed_at = case when $3 then now() else processed_at end
-        where id = $1`,
-      [eventId, message.slice(0, 2000), options.finalAttempt === true],
-    );
-    return options.finalAttempt ? "parked" : "retry";
+    return { outcome: await recordFailure(eventId, error, options.finalAttempt === true), shopId, customers: [] };
   }
+}
+
+async function recordFailure(eventId: bigint, error: unknown, finalAttempt: boolean): Promise<EventOutcome> {
+  if (error instanceof TerminalEventError) {
+    await settle(eventId, "ignored", error.message);
+    return "ignored";
+  }
+  if (error instanceof UnusablePayloadError) {
+    await settle(eventId, "failed", error.message);
+    return "failed";
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  await syncPool().query(
+    `update webhook_events set attempts = attempts + 1, last_error = $2,
+            status = case when $3 then 'parked' else status end,
+            processed_at = case when $3 then now() else processed_at end
+      where id = $1`,
+    [eventId, message.slice(0, 2000), finalAttempt],
+  );
+  return finalAttempt ? "parked" : "retry";
+}
+
+/** Marks stored events applied once the engine has recomputed their customers. */
+export async function finishEvents(eventIds: bigint[]) {
+  if (eventIds.length === 0) return;
+  await syncPool().query(
+    "update webhook_events set status = 'applied', last_error = null, processed_at = now() where id = any($1::bigint[]) and status = 'stored'",
+    [eventIds],
+  );
+}
+
+/**
+ * Applies several events, then recomputes each shop's changed customers once (after every apply
+ * transaction has committed), then marks them applied. Returns each event's outcome.
+ */
+export async function processEvents(
+  events: { eventId: bigint; finalAttempt?: boolean }[],
+): Promise<Map<bigint, EventOutcome>> {
+  const outcomes = new Map<bigint, EventOutcome>();
+  const pending = new Map<number, { ids: bigint[]; customers: bigint[]; final: Map<bigint, boolean> }>();
+  for (const { eventId, finalAttempt } of events) {
+    const step = await stepEvent(eventId, { finalAttempt });
+    if (step.outcome !== "recompute") {
+      outcomes.set(eventId, step.outcome);
+      continue;
+    }
+    const group = pending.get(step.shopId as number) ?? { ids: [] as bigint[], customers: [] as bigint[], final: new Map<bigint, boolean>() };
+    group.ids.push(eventId);
+    group.customers.push(...step.customers);
+    group.final.set(eventId, finalAttempt === true);
+    pending.set(step.shopId as number, group);
+  }
+  for (const [shopId, group] of pending) {
+    try {
+      await recomputeCustomers(shopId, group.customers);
+      await finishEvents(group.ids);
+      for (const id of group.ids) outcomes.set(id, "applied");
+    } catch (error) {
+      // The data is stored; the retry only recomputes.
+      for (const id of group.ids) outcomes.set(id, await recordFailure(id, error, group.final.get(id) === true));
+    }
+  }
+  return outcomes;
+}
+
+export async function processEvent(eventId: bigint, options: { finalAttempt?: boolean } = {}): Promise<EventOutcome> {
+  const outcomes = await processEvents([{ eventId, finalAttempt: options.finalAttempt }]);
+  return outcomes.get(eventId) as EventOutcome;
 }
 
 export interface ParkedEvent {

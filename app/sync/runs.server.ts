@@ -245,7 +245,9 @@ async function mergeRun(run: RunRow): Promise<MergeResult> {
          opted_out = case when customers.opt_out_changed_at is null or customers.opt_out_changed_at <= excluded.updated_at
                           then excluded.opted_out else customers.opted_out end
         where customers.deleted_at is null
-          and (customers.updated_at is null or customers.updated_at < excluded.updated_at)
+          and (customers.updated_at is null or customers.updated_at < excluded.updated_at
+               or ((customers.opt_out_changed_at is null or customers.opt_out_changed_at <= excluded.updated_at)
+                   and customers.opted_out <> excluded.opted_out))
        returning id`,
       [id, shopId, settings.optOutTag],
     );
@@ -271,11 +273,15 @@ async function mergeRun(run: RunRow): Promise<MergeResult> {
              or not exists (select 1 from redacted_customers r where r.shop_id = $2 and r.redacted_customer_id = s.shopper_id)
          on conflict (shop_id, id) do update set
            customer_id = excluded.customer_id, created_at = excluded.created_at, processed_at = excluded.processed_at,
-           updated_at = excluded.updated_at, cancelled_at = excluded.cancelled_at, currency = excluded.currency,
+           updated_at = excluded.updated_at, currency = excluded.currency,
+           cancelled_at = case when orders.updated_at = excluded.updated_at then coalesce(excluded.cancelled_at, orders.cancelled_at)
+                               else excluded.cancelled_at end,
            total_price = excluded.total_price, subtotal_price = excluded.subtotal_price, total_discounts = excluded.total_discounts,
            discount_codes = excluded.discount_codes, financial_status = excluded.financial_status, test = excluded.test,
            item_count = excluded.item_count, synced_at = now()
-          where orders.deleted_at is null and orders.updated_at < excluded.updated_at
+          where orders.deleted_at is null
+            and (orders.updated_at < excluded.updated_at
+                 or (orders.updated_at = excluded.updated_at and orders.cancelled_at is null and excluded.cancelled_at is not null))
          returning id, customer_id)
        insert into merged_orders select id, customer_id from up`,
       [id, shopId],

@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import prisma from "../db.server";
+import { startTwin, type Twin } from "../../twin/index.ts";
+import { generateStore } from "../../datasets/generate.ts";
+import { installOnTwin, dbFigures, twinFigures } from "../../test/helpers/sync-twin";
+import { routeShopifyTrafficTo } from "../shopify-fetch.server";
+import { adminFor } from "../shopify/admin-client.server";
+import { drainRuns } from "../jobs/drain.server";
+import { stopBoss } from "../jobs/queue.server";
+import { closeSyncPool } from "./pg.server";
+import { getBackfillProgress, startSyncRun } from "./runs.server";
+
+let twin: Twin;
+beforeAll(async () => {
+  twin = await startTwin({ bulkStepDelayMs: 5 });
+  void adminFor; // the admin client module (and app/shopify.server.ts) is loaded before rerouting
+  routeShopifyTrafficTo(twin.url);
+});
+afterAll(async () => {
+  await stopBoss({ graceful: false });
+  await closeSyncPool();
+  await twin?.stop();
+});
+
+describe("backfill from the twin", () => {
+  it("imports a 5,000-customer shop completely, with progress that advances", async () => {
+    // GIVEN a twin shop with 5,000 customers and their order history, and the app installed on it
+    const domain = "backfill-5k.myshopify.com";
+    await twin.seed(domain, generateStore({ customers: 5000, ordersPerCustomer: 3, seed: 7, domain }));
+    const shop = await installOnTwin(twin, domain);
+    process.env.SYNC_COPY_BATCH_LINES = "2000";
+
+    // WHEN a backfill runs while the admin reads its progress
+    const { runId } = await startSyncRun(shop.id, "backfill");
+    const seen: number[] = [];
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        const p = await getBackfillProgress(shop.id);
+        if (p && p.status === "loading") seen.push(p.rows);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    await drainRuns();
+    watching = false;
+    await watcher;
+
+    // THEN the database holds exactly the twin's customers and orders (totals, refunds, items)
+    const twinSide = twinFigures(twin.shop(domain));
+    const dbSide = await dbFigures(shop.id);
+    expect(dbSide.customers.length).toBe(5000);
+    expect(dbSide.customers).toEqual(twinSide.customers);
+    expect(dbSide.optedOut).toEqual(twinSide.optedOut);
+    expect(Object.keys(dbSide.orders).length).toBe(Object.keys(twinSide.orders).length);
+    expect(dbSide.orders).toEqual(twinSide.orders);
+    // AND the product types came with the line items
+    expect(await prisma.lineItem.count({ where: { shopId: shop.id, productType: null } })).toBe(0);
+    // AND the run is complete, its progress went up through several checkpoints to 100 %
+    const done = await getBackfillProgress(shop.id);
+    expect(done).toMatchObject({ runId: String(runId), status: "completed", percent: 100, notice: null });
+    expect(new Set(seen).size).toBeGreaterThan(3);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    // AND the staging rows are gone
+    expect(await prisma.syncStageOrder.count()).toBe(0);
+    expect(await prisma.syncStageLineItem.count()).toBe(0);
+  });
+
+  it("imports only the last 60 days of orders when read_all_orders is not granted, and says so", async () => {
+    // GIVEN a twin shop with two years of history, installed without read_all_orders
+    const domain = "backfill-60d.myshopify.com";
+    await twin.seed(domain, generateStore({ customers: 300, seed: 3, domain }));
+    const shop = await installOnTwin(twin, domain, { scope: "read_customers,write_customers,read_orders" });
+
+    // WHEN the backfill runs
+    await startSyncRun(shop.id, "backfill");
+    await drainRuns();
+
+    // THEN only orders created in the last 60 days are stored, and the merchant gets a notice
+    const cutoff = Date.now() - 60 * 86_400_000;
+    const recent = twin.shop(domain).orders.filter((o) => o.createdAt >= cutoff + 60_000);
+    const stored = await prisma.order.count({ where: { shopId: shop.id } });
+    expect(stored).toBeGreaterThanOrEqual(recent.length);
+    expect(stored).toBeLessThan(twin.shop(domain).orders.length);
+    expect(await prisma.order.count({ where: { shopId: shop.id, createdAt: { lt: new Date(cutoff - 86_400_000) } } })).toBe(0);
+    expect((await getBackfillProgress(shop.id))?.notice).toBe("orders_limited_60_days");
+  });
+});
