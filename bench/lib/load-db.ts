@@ -82,12 +82,13 @@ class CopyWriter {
     this.buf.writeInt32BE(0, this.off + 4); // header extension length
     this.off += 8;
   }
-  private room(bytes: number) {
+  private room(bytes: number): Buffer {
     if (this.off + bytes > this.buf.length) {
       const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.off + bytes));
       this.buf.copy(bigger, 0, 0, this.off);
       this.buf = bigger;
     }
+    return this.buf;
   }
   row(fields: number) {
     this.room(2);
@@ -107,9 +108,15 @@ class CopyWriter {
   }
   int8(v: bigint | null) {
     if (v === null) return this.null();
-    this.room(12);
-    this.buf.writeInt32BE(8, this.off);
-    this.buf.writeBigInt64BE(v, this.off + 4);
+    const b = this.room(12);
+    b.writeInt32BE(8, this.off);
+    const n = Number(v);
+    if (Number.isSafeInteger(n)) {
+      // Cheaper than writeBigInt64BE, which allocates BigInts per call.
+      const hi = Math.floor(n / 4294967296);
+      b.writeInt32BE(hi, this.off + 4);
+      b.writeUInt32BE(n - hi * 4294967296, this.off + 8);
+    } else b.writeBigInt64BE(v, this.off + 4);
     this.off += 12;
   }
   bool(v: boolean) {
@@ -136,11 +143,32 @@ class CopyWriter {
   }
   /** A decimal string ("12.34", "-0.001") as a binary numeric: base-10000 digits. */
   numeric(money: string) {
-    const m = DECIMAL.exec(money);
-    if (!m) throw new Error(`"${money}" is not a decimal amount with at most 4 places`);
-    const frac = m[3] ?? "";
-    let whole = Number(m[2]);
-    const fracDigit = frac ? Number(frac.padEnd(4, "0")) : 0;
+    // Hand-rolled parse: this runs several times per order.
+    let i = 0;
+    const negative = money.charCodeAt(0) === 45; /* - */
+    if (negative) i++;
+    let whole = 0;
+    let wholeDigits = 0;
+    let c = money.charCodeAt(i);
+    while (c >= 48 && c <= 57) {
+      whole = whole * 10 + (c - 48);
+      wholeDigits++;
+      c = money.charCodeAt(++i);
+    }
+    let fracDigit = 0;
+    let scale = 0;
+    if (c === 46 /* . */) {
+      c = money.charCodeAt(++i);
+      while (c >= 48 && c <= 57 && scale < 4) {
+        fracDigit = fracDigit * 10 + (c - 48);
+        scale++;
+        c = money.charCodeAt(++i);
+      }
+      for (let k = scale; k < 4; k++) fracDigit *= 10;
+    }
+    if (i !== money.length || wholeDigits === 0 || wholeDigits > 15) {
+      throw new Error(`"${money}" is not a decimal amount with at most 4 places`);
+    }
     const digits = this.digits;
     digits.length = 0;
     while (whole > 0) {
@@ -152,16 +180,16 @@ class CopyWriter {
     if (fracDigit) digits.push(fracDigit);
     else while (digits.length && digits[digits.length - 1] === 0) digits.pop();
     if (digits.length === 0) weight = 0;
-    const negative = m[1] === "-" && digits.length > 0;
-    this.room(12 + digits.length * 2);
-    this.buf.writeInt32BE(8 + digits.length * 2, this.off);
-    this.buf.writeInt16BE(digits.length, this.off + 4);
-    this.buf.writeInt16BE(weight, this.off + 6);
-    this.buf.writeUInt16BE(negative ? 0x4000 : 0, this.off + 8);
-    this.buf.writeInt16BE(frac.length, this.off + 10);
-    let o = this.off + 12;
+    const b = this.room(12 + digits.length * 2);
+    let o = this.off;
+    b.writeInt32BE(8 + digits.length * 2, o);
+    b.writeInt16BE(digits.length, o + 4);
+    b.writeInt16BE(weight, o + 6);
+    b.writeUInt16BE(negative && digits.length > 0 ? 0x4000 : 0, o + 8);
+    b.writeInt16BE(scale, o + 10);
+    o += 12;
     for (const d of digits) {
-      this.buf.writeInt16BE(d, o);
+      b.writeInt16BE(d, o);
       o += 2;
     }
     this.off = o;
