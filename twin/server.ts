@@ -251,6 +251,27 @@ export class Twin {
     };
   }
 
+  /**
+   * An HTTP client for the shop's Admin GraphQL endpoint with a valid token (installing the app
+   * when no token is given): for tests and scripts that talk to the twin as an app would.
+   */
+  adminClient(domain: string, accessToken?: string) {
+    const token = accessToken ?? this.installApp(domain).accessToken;
+    const endpoint = `${this.url}/admin/api/${ADMIN_API_VERSION}/graphql.json`;
+    return {
+      accessToken: token,
+      async graphql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>) {
+        const response = await fetch(endpoint, {
+          method: "POST",
+          headers: { "Content-Type": "application/json", "X-Shopify-Access-Token": token, "X-Shopify-Shop-Domain": domain },
+          body: JSON.stringify({ query, variables }),
+        });
+        const body = (await response.json()) as { data?: T; errors?: ShopifyGraphQLError[]; extensions?: { cost?: { requestedQueryCost: number; actualQueryCost: number | null; throttleStatus: ThrottleStatus } } };
+        return { status: response.status, ...body };
+      },
+    };
+  }
+
   /** The admin page that embeds the app for a shop (see README for routing admin.shopify.com). */
   adminUrl(domain: string) {
     return `${this.url}/store/${domain.replace(/\.myshopify\.com$/, "")}/apps/${this.appHandle}`;
