@@ -34,7 +34,8 @@ export async function attributeStoredOrders(db: pg.ClientBase, shopId: number, o
          from scope s
          join offers f on f.shop_id = $1
                       and f.discount_code in (select upper(btrim(c)) from unnest(s.discount_codes) as c)
-                      and s.processed_at >= coalesce(f.starts_at, f.created_at)
+                      -- Shopify's processed_at has whole seconds: an order in the offer's first second counts.
+                      and s.processed_at >= coalesce(f.starts_at, date_trunc('second', f.created_at))
         order by s.id, f.priority desc, f.id asc
      ), gone as (
        delete from offer_attributions a

@@ -235,6 +235,9 @@ describe("attributeOrder and offerResults", () => {
   it("does not credit an offer with orders placed before it applied", async () => {
     const shop = await shopWithSegments("vip");
     const offer = await saved(shop.id, input("vip", { discountCode: "VIP10" }));
+    // Shopify's processed_at has whole seconds: an order within the offer's first second counts.
+    const sameSecond = new Date(Math.floor(offer.createdAt.getTime() / 1000) * 1000);
+    expect(await attributeOrder(shop.id, { id: 2n, customerId: null, discountCodes: ["VIP10"], totalPrice: "5", processedAt: sameSecond })).not.toBeNull();
     const lastWeek = new Date(Date.now() - 7 * DAY);
     expect(await attributeOrder(shop.id, { id: 1n, customerId: null, discountCodes: ["VIP10"], totalPrice: "5", processedAt: lastWeek })).toBeNull();
     // A start date in the past claims the orders from then on.

@@ -165,7 +165,9 @@ export async function attributeOrder(shopId: number, order: AttributableOrder): 
       ? []
       : await prisma.offer.findMany({ where: { shopId, discountCode: { in: codes } }, orderBy: [{ priority: "desc" }, { id: "asc" }] });
   // An order placed before the offer applied (its start, or its creation) is not the offer's doing.
-  const offer = candidates.find((o) => order.processedAt.getTime() >= (o.startsAt ?? o.createdAt).getTime()) ?? null;
+  // Shopify's processed_at has whole seconds: an order in the offer's first second counts.
+  const appliesFrom = (o: Offer) => o.startsAt?.getTime() ?? Math.floor(o.createdAt.getTime() / 1000) * 1000;
+  const offer = candidates.find((o) => order.processedAt.getTime() >= appliesFrom(o)) ?? null;
   if (!offer) {
     await prisma.offerAttribution.deleteMany({ where: { shopId, orderId } });
     return null;
