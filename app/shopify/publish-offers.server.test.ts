@@ -45,14 +45,12 @@ describe("publishing offers to the twin", () => {
     });
     expect(saved.ok).toBe(true);
 
-    // WHEN the definitions are ensured twice and the offers published
-    const first = await ensureOfferMetafieldDefinitions(adminFor(domain));
-    const second = await ensureOfferMetafieldDefinitions(adminFor(domain));
+    // WHEN the offers are published (which ensures the definitions), and the definitions ensured again
     const published = await publishOffers(domain);
+    const again = await ensureOfferMetafieldDefinitions(adminFor(domain));
 
     // THEN both definitions exist once, app-owned, merchant-readable and storefront-readable
-    expect(first).toEqual({ created: ["shop.offers", "customer.segments"], existing: [] });
-    expect(second).toEqual({ created: [], existing: ["shop.offers", "customer.segments"] });
+    expect(again).toEqual({ created: [], existing: ["shop.offers", "customer.segments"] });
     const definitions = twin.shop(domain).metafieldDefinitions;
     expect(definitions.map((d) => [d.ownerType, d.key, d.type, d.access])).toEqual([
       ["SHOP", "offers", "json", { admin: "MERCHANT_READ", storefront: "PUBLIC_READ" }],
@@ -69,5 +67,19 @@ describe("publishing offers to the twin", () => {
     const html = await renderBlock("segment-offer", { feed, visitor: { kind: "customer", segments: ["vip"] } });
     expect(html).toContain("Thanks, VIP");
     expect(html).toContain("VIP10");
+  });
+
+  it("sends nothing when the feed would exceed 128 KB", async () => {
+    const domain = "offers-too-big.myshopify.com";
+    twin.createShop(domain);
+    const shop = await installOnTwin(twin, domain);
+    const huge = { headline: "h".repeat(120), body: "b".repeat(500), cta: "c".repeat(40) };
+    await prisma.offer.createMany({
+      data: Array.from({ length: 200 }, (_, i) => ({ shopId: shop.id, segmentKey: "vip", name: `o${i}`, content: { en: huge, es: huge, "pt-BR": huge } })),
+    });
+    const calls = twin.graphqlCalls.length;
+    await expect(publishOffers(domain)).rejects.toThrow(/above Shopify's 128 KB limit/);
+    expect(twin.graphqlCalls.length).toBe(calls);
+    expect(twin.shop(domain).metafield("SHOP", undefined, "$app", "offers")).toBeUndefined();
   });
 });

@@ -3,6 +3,7 @@ import prisma from "../db.server";
 import { OFFERS_METAFIELD } from "../offers/feed";
 import { buildOffersMetafield } from "../offers/offers.server";
 import { adminFor, type AdminClient } from "./admin-client.server";
+import { ensureOfferMetafieldDefinitions } from "./publish-offers-definitions.server";
 
 export const SHOP_ID = `#graphql
   query OffersShopId {
@@ -39,12 +40,16 @@ export async function setOffersMetafield(admin: AdminClient, value: string) {
 }
 
 /**
- * Builds the shop's offers feed and publishes it. Call after any offer change; dates inside the
- * feed are enforced by Liquid, so an offer starting or ending needs no republish.
+ * Builds the shop's offers feed and publishes it, making sure first that the metafield definitions
+ * exist (idempotent; 2 mutations). Call after any offer change and after the opt-out tag setting
+ * changes; dates inside the feed are enforced by Liquid, so an offer starting or ending needs no
+ * republish. Throws OffersFeedTooLargeError (nothing sent) or an Error carrying Shopify's message.
  */
 export async function publishOffers(shopDomain: string, options: { now?: Date; admin?: AdminClient } = {}) {
   const shop = await prisma.shop.findUniqueOrThrow({ where: { domain: shopDomain }, select: { id: true } });
   const { feed, value, bytes } = await buildOffersMetafield(shop.id, options.now ?? new Date());
-  await setOffersMetafield(options.admin ?? adminFor(shopDomain), value);
+  const admin = options.admin ?? adminFor(shopDomain);
+  await ensureOfferMetafieldDefinitions(admin);
+  await setOffersMetafield(admin, value);
   return { offers: feed.offers.length, bytes };
 }
