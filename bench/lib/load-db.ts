@@ -324,7 +324,11 @@ export async function loadStoreIntoDatabase(
             and not exists (select 1 from pg_constraint c where c.conname = i.indexname)`,
         [TABLES],
       );
-      droppedIndexes = rows.map((r) => r.def);
+      // Biggest table first, so the two rebuilders finish together.
+      const order = ["line_items", "orders", "refunds", "customers"];
+      droppedIndexes = rows
+        .map((r) => r.def)
+        .sort((a, b) => order.findIndex((t) => a.includes(` ON public.${t} `) || a.includes(` ON ${t} `)) - order.findIndex((t) => b.includes(` ON public.${t} `) || b.includes(` ON ${t} `)));
       for (const r of rows) await control.query(`drop index if exists ${pg.escapeIdentifier(r.name)}`);
     }
     for (let i = 0; i < 4; i++) clients.push(await connect(databaseUrl));
