@@ -2,9 +2,23 @@
 // parallel). Until it exists this resolves to a no-op, so sync typechecks and runs either way.
 // Vite (dev, build, vitest) resolves the glob at compile time; under tsx (`npm run worker`) the
 // plain dynamic import finds the source file.
+import { requestPush } from "../push/jobs.server";
+
 interface Engine {
   recomputeCustomers(shopId: number, customerIds: bigint[]): Promise<unknown>;
   recomputeShop(shopId: number): Promise<unknown>;
+}
+
+/** The engine logged membership changes: push-back picks them up (a failed request is swept up within a minute). */
+async function afterEngine(shopId: number, result: unknown) {
+  if (((result as { changes?: number } | undefined)?.changes ?? 0) <= 0) return;
+  // Only where a queue is running (workers, web): a script or test without one is left to the sweep.
+  if (!globalThis.__segmentSyncBoss) return;
+  try {
+    await requestPush(shopId);
+  } catch (error) {
+    console.warn(`[push] could not request a push for shop ${shopId}: ${(error as Error).message}`);
+  }
 }
 
 let engine: Promise<Engine | null> | undefined;
@@ -33,11 +47,11 @@ function getEngine() {
 export async function recomputeCustomers(shopId: number, customerIds: bigint[]) {
   if (customerIds.length === 0) return;
   const e = await getEngine();
-  if (e && typeof e.recomputeCustomers === "function") await e.recomputeCustomers(shopId, [...new Set(customerIds)]);
+  if (e && typeof e.recomputeCustomers === "function") await afterEngine(shopId, await e.recomputeCustomers(shopId, [...new Set(customerIds)]));
 }
 
 /** After a backfill (or a reconciliation that repaired rows): the whole shop. */
 export async function recomputeShop(shopId: number) {
   const e = await getEngine();
-  if (e && typeof e.recomputeShop === "function") await e.recomputeShop(shopId);
+  if (e && typeof e.recomputeShop === "function") await afterEngine(shopId, await e.recomputeShop(shopId));
 }
