@@ -43,7 +43,7 @@ export default function Overview() {
           <Card padding="0">
             <BlockStack>
               <div style={{ padding: "16px 16px 8px" }}>
-                <Text as="h2" variant="headingMd">{t("overview.segments.heading")}</Text>
+                <Text as="h2" variant="headingMd" id="app-home-heading">{t("overview.segments.heading")}</Text>
                 <Text as="p" tone="subdued">{t("overview.customers", { count: fmt.number(overview.customers) })}</Text>
               </div>
               <IndexTable
