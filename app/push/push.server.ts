@@ -30,6 +30,8 @@ import { fitTags, isOurTag, minus, planTags, TAG_LIMIT, union } from "./tags";
 export const PUSH_BULK_THRESHOLD = Number(process.env.PUSH_BULK_THRESHOLD ?? 200);
 const MAX_ATTEMPTS = Number(process.env.PUSH_MAX_ATTEMPTS ?? 5);
 const FLOW_BATCH = Number(process.env.PUSH_FLOW_BATCH ?? 500);
+/** Seconds a push spends on Flow triggers before yielding, so tags of new changes never wait long behind them. */
+const FLOW_SLICE_SECONDS = Number(process.env.PUSH_FLOW_SLICE_SECONDS ?? 1);
 
 export interface PushOptions {
   now?: Date;
@@ -38,6 +40,8 @@ export interface PushOptions {
   bulkThreshold?: number;
   /** Flow triggers sent by this push at most (the rest wait for the next push); 0 = none. */
   flowLimit?: number;
+  /** Time spent on Flow triggers at most, seconds (default 1; the job asks for another push). */
+  flowSeconds?: number;
   /** Re-derive every customer's desired state first (tag prefix, opt-out tag or offers changed). */
   rederive?: boolean;
   pollMs?: number;
@@ -335,7 +339,8 @@ async function pushMetafields(db: pg.ClientBase, ctx: ShopPushContext, admin: Ad
 async function sendFlowTriggers(db: pg.ClientBase, ctx: ShopPushContext, admin: AdminClient, options: PushOptions, report: PushReport) {
   await db.query("update push_flow_triggers set status = 'uncertain' where shop_id = $1 and status = 'sending'", [ctx.shopId]);
   let budget = options.flowLimit ?? FLOW_BATCH;
-  while (budget > 0) {
+  const deadline = Date.now() + (options.flowSeconds ?? FLOW_SLICE_SECONDS) * 1000;
+  while (budget > 0 && Date.now() < deadline) {
     if (options.signal?.aborted) return;
     const { rows } = await db.query<{ change_id: bigint; customer_id: bigint; segment_key: string; handle: string; attempts: number }>(
       `select change_id, customer_id, segment_key, handle, attempts from push_flow_triggers
@@ -344,6 +349,7 @@ async function sendFlowTriggers(db: pg.ClientBase, ctx: ShopPushContext, admin: 
     );
     if (rows.length === 0) return;
     for (const t of rows) {
+      if (Date.now() >= deadline) return;
       budget--;
       const id = String(t.change_id);
       await db.query("update push_flow_triggers set status = 'sending', attempts = attempts + 1 where change_id = $1", [id]);
