@@ -5,16 +5,15 @@
 import {
   execute,
   getNamedType,
-  isObjectType,
   Kind,
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLObjectType,
   type OperationDefinitionNode,
-  type SelectionSetNode,
 } from "graphql";
 import { stringifyExact } from "./json.ts";
+import { BulkExecutor, isConnectionType } from "./bulk-executor.ts";
 import { fieldResolver, rootValue, typeResolver, type ExecContext } from "./resolvers.ts";
 import { adminSchema, parseAndValidate } from "./schema.ts";
 
@@ -51,8 +50,6 @@ export interface BulkManagerOptions {
   stepDelayMs: number;
 }
 
-const isConnectionType = (t: unknown): t is GraphQLObjectType =>
-  isObjectType(t) && t.name.endsWith("Connection") && ("edges" in t.getFields() || "nodes" in t.getFields());
 
 export class BulkManager {
   private readonly ops = new Map<bigint, BulkOperationRecord>();
@@ -200,24 +197,21 @@ export class BulkManager {
     const schema = adminSchema();
     const fragments: Record<string, FragmentDefinitionNode> = {};
     for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
-    const flattener = new Flattener(schema.getQueryType()!, fragments, lines);
+    const queryType = schema.getQueryType()!;
+    const rootDef = queryType.getFields()[root.name.value];
+    const connectionType = getNamedType(rootDef.type) as GraphQLObjectType;
     try {
       for (let start = 0; ; start += CHUNK) {
         const ctx: ExecContext = { ...this.options.context(), bulkMode: true, bulkSlice: { start, end: start + CHUNK } };
-        const result = await execute({ schema, document, contextValue: ctx, rootValue, fieldResolver, typeResolver });
-        if (result.errors?.length) {
-          op.errorCode = "INTERNAL_SERVER_ERROR";
-          return this.finish(op, lines, "FAILED");
-        }
-        const before = lines.length;
-        const rootKey = root.alias?.value ?? root.name.value;
-        const connectionData = (result.data as Record<string, unknown>)[rootKey];
-        const roots = flattener.connection(connectionData, root, schema.getQueryType()!, null);
+        const executor = new BulkExecutor(schema, fragments, {}, ctx, lines);
+        const value = executor.resolve(rootValue, rootDef, root);
+        const roots = executor.connection(value, connectionType, root, null);
         op.rootObjectCount += roots;
         op.objectCount = lines.length;
         if (this.cancelRequested.has(op.id)) return this.finish(op, [], "CANCELED");
-        if (roots < CHUNK || (ctx.bulkSlice!.total !== undefined && start + CHUNK >= ctx.bulkSlice!.total)) break;
-        if (lines.length - before > 0) await new Promise((r) => setImmediate(r));
+        const total = ctx.bulkSlice!.total;
+        if (roots < CHUNK || (total !== undefined && start + CHUNK >= total)) break;
+        await new Promise((r) => setImmediate(r));
       }
     } catch {
       op.errorCode = "INTERNAL_SERVER_ERROR";
@@ -263,78 +257,5 @@ export class BulkManager {
     }
     await this.pause();
     this.finish(op, out, "COMPLETED");
-  }
-}
-
-/** Turns a bulk query's result tree into JSONL lines, one per node. */
-class Flattener {
-  constructor(
-    private readonly queryType: GraphQLObjectType,
-    private readonly fragments: Record<string, FragmentDefinitionNode>,
-    private readonly out: string[],
-  ) {}
-
-  private fields(selectionSet: SelectionSetNode, out: FieldNode[] = []): FieldNode[] {
-    for (const sel of selectionSet.selections) {
-      if (sel.kind === Kind.FIELD) out.push(sel);
-      else if (sel.kind === Kind.INLINE_FRAGMENT) this.fields(sel.selectionSet, out);
-      else {
-        const frag = this.fragments[sel.name.value];
-        if (frag) this.fields(frag.selectionSet, out);
-      }
-    }
-    return out;
-  }
-
-  /** Emits the nodes of a connection; returns how many. */
-  connection(data: unknown, field: FieldNode, parentType: GraphQLObjectType, parentId: string | null): number {
-    if (!data || typeof data !== "object" || !field.selectionSet) return 0;
-    const def = parentType.getFields()[field.name.value];
-    const connType = getNamedType(def.type) as GraphQLObjectType;
-    let count = 0;
-    for (const inner of this.fields(field.selectionSet)) {
-      const name = inner.name.value;
-      const list = (data as Record<string, unknown>)[inner.alias?.value ?? name];
-      if (!Array.isArray(list) || !inner.selectionSet) continue;
-      if (name === "nodes") {
-        const nodeType = getNamedType(connType.getFields().nodes.type) as GraphQLObjectType;
-        for (const item of list) this.node(item, inner.selectionSet, nodeType, parentId);
-        count = Math.max(count, list.length);
-      } else if (name === "edges") {
-        const edgeType = getNamedType(connType.getFields().edges.type) as GraphQLObjectType;
-        const nodeField = this.fields(inner.selectionSet).find((f) => f.name.value === "node");
-        if (!nodeField?.selectionSet) continue;
-        const nodeType = getNamedType(edgeType.getFields().node.type) as GraphQLObjectType;
-        const alias = nodeField.alias?.value ?? "node";
-        for (const edge of list) this.node((edge as Record<string, unknown>)[alias], nodeField.selectionSet, nodeType, parentId);
-        count = Math.max(count, list.length);
-      }
-    }
-    return count;
-  }
-
-  private node(item: unknown, selectionSet: SelectionSetNode, type: GraphQLObjectType, parentId: string | null) {
-    if (!item || typeof item !== "object") return;
-    const record = item as Record<string, unknown>;
-    const line: Record<string, unknown> = {};
-    const children: [FieldNode, unknown][] = [];
-    const typeFields = isObjectType(type) ? type.getFields() : {};
-    for (const f of this.fields(selectionSet)) {
-      const key = f.alias?.value ?? f.name.value;
-      const def = typeFields[f.name.value];
-      if (def && isConnectionType(getNamedType(def.type))) {
-        children.push([f, record[key]]);
-        continue;
-      }
-      if (key in record) line[key] = record[key];
-    }
-    if (parentId !== null) line.__parentId = parentId;
-    this.out.push(JSON.stringify(line));
-    const id = typeof record.id === "string" ? record.id : null;
-    for (const [f, value] of children) this.connection(value, f, type, id);
-  }
-
-  get root() {
-    return this.queryType;
   }
 }

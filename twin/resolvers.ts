@@ -54,7 +54,7 @@ export function parseGid(value: string): { type: string; id: bigint } | null {
 
 // ---- generic helpers ------------------------------------------------------------------------
 
-function zeroValue(type: GraphQLOutputType): unknown {
+export function zeroValue(type: GraphQLOutputType): unknown {
   const t = getNullableType(type);
   if (isListType(t)) return [];
   if (isEnumType(t)) return t.getValues()[0]?.value ?? null;
@@ -191,11 +191,13 @@ export function paginate<T extends { id: bigint }, V>(
       const ns = getNodes();
       return slice.map((item, i) => ({ cursor: encodeCursor(key(item), item.id), node: ns[i] }));
     },
-    pageInfo: {
-      hasNextPage,
-      hasPreviousPage,
-      startCursor: slice.length ? encodeCursor(key(slice[0]), slice[0].id) : null,
-      endCursor: slice.length ? encodeCursor(key(slice[slice.length - 1]), slice[slice.length - 1].id) : null,
+    get pageInfo() {
+      return {
+        hasNextPage,
+        hasPreviousPage,
+        startCursor: slice.length ? encodeCursor(key(slice[0]), slice[0].id) : null,
+        endCursor: slice.length ? encodeCursor(key(slice[slice.length - 1]), slice[slice.length - 1].id) : null,
+      };
     },
   };
 }
