@@ -96,5 +96,6 @@ describe("shopify app build", () => {
     );
     expect(`${stdout}${stderr}`).toContain("Segment Sync built!");
     expect(stdout).toContain("Bundling theme extension segment-offers");
+    expect(stdout).toContain("browsing-pixel successfully built");
   });
 });
