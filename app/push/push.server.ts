@@ -14,6 +14,7 @@ import { getCustomerMetafield } from "../shopify/get-customer-metafield.server";
 import { flowTriggerReceive } from "../shopify/flow-trigger-receive.server";
 import {
   categoryOfTag,
+  fingerprint,
   foldChanges,
   isDirty,
   loadContext,
@@ -42,7 +43,7 @@ export interface PushOptions {
   flowLimit?: number;
   /** Time spent on Flow triggers at most, seconds (default 1; the job asks for another push). */
   flowSeconds?: number;
-  /** Re-derive every customer's desired state first (tag prefix, opt-out tag or offers changed). */
+  /** Re-derive every customer's desired state first (done anyway when prefix, opt-out tag or live offers changed). */
   rederive?: boolean;
   pollMs?: number;
   signal?: AbortSignal;
@@ -105,7 +106,14 @@ export async function pushShop(shopId: number, options: PushOptions = {}): Promi
   const done = await withPushLock(shopId, async (db) => {
     const ctx = await loadContext(db, shopId, options.now ?? new Date());
     const admin = options.admin ?? adminFor(ctx.domain);
-    if (options.rederive) await rederiveShop(db, ctx);
+    // Prefix, opt-out tag or live offers changed since the rows were derived: re-derive them all.
+    await db.query("insert into push_shops (shop_id) values ($1) on conflict do nothing", [shopId]);
+    const print = fingerprint(ctx);
+    const stored = await db.query<{ derived_from: string | null }>("select derived_from from push_shops where shop_id = $1", [shopId]);
+    if (options.rederive || stored.rows[0].derived_from !== print) {
+      await rederiveShop(db, ctx);
+      await db.query("update push_shops set derived_from = $2 where shop_id = $1", [shopId, print]);
+    }
     for (;;) {
       const folded = await foldChanges(db, ctx);
       report.folded.changes += folded.changes;

@@ -202,6 +202,26 @@ describe("push-back to the twin", () => {
     expect(shop.tags(id).filter((t) => t.startsWith("seg:")).sort()).toEqual(["seg:frequent-6m", "seg:vip"]);
   });
 
+  it("puts the live offer in the metafield and follows a tag prefix change on the next push", async () => {
+    // GIVEN a live VIP offer and a customer entering vip
+    const { shop, shopId } = await newShop();
+    const id = 7_100_000_000_009n;
+    await seedPushCustomers(shop, shopId, [{ id, tags: ["newsletter"] }]);
+    const offer = await prisma.offer.create({ data: { shopId, segmentKey: "vip", name: "VIP", content: { en: { headline: "h", body: "b", cta: "c" } }, priority: 5 } });
+    await logChanges(shopId, [[id, "vip", "entered"]]);
+    await pushShop(shopId);
+    expect(metafieldOf(shop, id)).toEqual({ segments: ["vip"], offer: String(offer.id), opted_out: false });
+
+    // WHEN the merchant changes the tag prefix in the settings, and the offer ends
+    await prisma.shop.update({ where: { id: shopId }, data: { settings: { tagPrefix: "segment/" } } });
+    await prisma.offer.update({ where: { id: offer.id }, data: { enabled: false } });
+    await pushShop(shopId);
+
+    // THEN the old-prefix tag is replaced by the new one, and the metafield has no offer
+    expect(shop.tags(id).sort()).toEqual(["newsletter", "segment/vip"]);
+    expect(metafieldOf(shop, id)).toEqual({ segments: ["vip"], offer: null, opted_out: false });
+  });
+
   it("repairs drift: a tag of ours removed in the admin comes back, a stray one goes", async () => {
     const { shop, shopId } = await newShop();
     const a = 7_100_000_000_007n;

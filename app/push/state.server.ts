@@ -3,7 +3,7 @@
 import type pg from "pg";
 import { listSegments } from "../segments/index.server";
 import { catalogueEntry } from "../segments/catalogue";
-import { CUSTOMER_SEGMENTS_METAFIELD, pickOffer } from "../offers/feed";
+import { CUSTOMER_SEGMENTS_METAFIELD, isLive, pickOffer } from "../offers/feed";
 import { syncSettingsOf } from "../sync/shop-settings.server";
 import { minus, planTags, sameSet, tagFor, type TagCategory } from "./tags";
 
@@ -57,6 +57,15 @@ export async function loadContext(db: pg.ClientBase, shopId: number, now = new D
     segments,
     offers: offers.rows.map((o) => ({ id: o.id, segmentKey: o.segment_key, priority: o.priority, enabled: o.enabled, startsAt: o.starts_at, endsAt: o.ends_at })),
   };
+}
+
+/** What the desired state depends on besides memberships: a push finding another value re-derives. */
+export function fingerprint(ctx: ShopPushContext): string {
+  const live = ctx.offers
+    .filter((o) => isLive(o, ctx.now))
+    .map((o) => `${o.id}:${o.segmentKey}:${o.priority}`)
+    .sort();
+  return JSON.stringify({ prefix: ctx.prefix, optOut: ctx.optOutTag.toLowerCase(), live });
 }
 
 /** The tag category of one of our tags (for the 250-tag limit), from its segment. */

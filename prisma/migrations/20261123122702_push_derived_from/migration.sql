@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "push_shops" ADD COLUMN     "derived_from" TEXT;
+
