@@ -11,3 +11,7 @@ step "typecheck"; npx tsc --noEmit
 step "lint"; npx eslint --max-warnings=0 .
 step "build"; npx remix vite:build >/dev/null
 step "tests"; npx vitest run "$@"
+# The embedded app in a real browser (Debian's Chromium) against the twin; only for the full check.
+if [ $# -eq 0 ]; then
+  step "browser"; bash scripts/install-browser.sh; npx vitest run --config test/browser/vitest.config.ts
+fi

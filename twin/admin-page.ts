@@ -120,6 +120,10 @@ export function appBridgeScript(twinOrigin: string) {
       return nativeFetch(input, opts);
     });
   };
+  // App Bridge moves these into the admin's own chrome; inside the frame they render nothing.
+  var style = document.createElement("style");
+  style.textContent = "ui-nav-menu, ui-title-bar, ui-modal, ui-save-bar { display: none !important; }";
+  (document.head || document.documentElement).appendChild(style);
   ["ui-nav-menu", "ui-title-bar", "ui-modal", "ui-save-bar"].forEach(function (name) {
     if (!customElements.get(name)) customElements.define(name, class extends HTMLElement {});
   });
