@@ -3,6 +3,7 @@ import type { JobWithMetadata } from "pg-boss";
 import { getBoss, QUEUES, stopBoss } from "./queue.server";
 import { processEvents, sweepStuckEvents } from "../sync/events.server";
 import { driveRun, startReconciliationForAllShops } from "../sync/runs.server";
+import { resetPushWorkers, startPushWorkers } from "../push/jobs.server";
 
 interface EventJob {
   eventId: string;
@@ -63,6 +64,8 @@ export async function startWorkers(options: WorkerOptions = {}) {
     await boss.schedule(QUEUES.reconcileAll, RECONCILE_CRON);
     await boss.schedule(QUEUES.sweep, "* * * * *");
   }
+  // Push-back (app/push): push-shop jobs, its sweep and nightly drift check.
+  await startPushWorkers({ schedule: options.schedule ?? true, pollingIntervalSeconds: polling });
   // Events recorded before a crash and never finished: back in the queue now.
   await sweepStuckEvents(0);
 }
@@ -70,5 +73,6 @@ export async function startWorkers(options: WorkerOptions = {}) {
 export async function stopWorkers(options: { graceful?: boolean } = {}) {
   if (!started) return;
   started = false;
+  resetPushWorkers();
   await stopBoss({ graceful: options.graceful ?? true });
 }
