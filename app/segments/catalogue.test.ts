@@ -149,7 +149,7 @@ describe("catalogue boundaries (shop-local days)", () => {
     await recomputeShop(s.id, { now: NOW });
     const seg = await segmentsOf(s.id);
     expect(ids.filter((id) => seg.get(id)?.includes("vip"))).toEqual([ids[9]]);
-    const why = await explainMembership(s.id, ids[9], "vip");
+    const why = await explainMembership(s.id, ids[9], "vip", { now: NOW });
     expect(why).toMatchObject({ member: true, matches: true });
     expect(why.rule.children?.[1]).toMatchObject({ feature: "spend_365d", value: "1000.0000", threshold: "900.0000", pass: true });
   });
@@ -277,7 +277,7 @@ describe("catalogue boundaries (shop-local days)", () => {
     const id = await customer(s.id, [{ processedAt: daysAgo(1) }]);
     await recomputeShop(s.id, { now: NOW });
     expect((await segmentsOf(s.id)).get(id)).not.toContain("cart-abandoner");
-    const why = await explainMembership(s.id, id, "cart-abandoner");
+    const why = await explainMembership(s.id, id, "cart-abandoner", { now: NOW });
     expect(why).toMatchObject({ enabled: false, matches: false, rule: { op: "never" } });
   });
 

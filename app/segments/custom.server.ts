@@ -16,8 +16,8 @@ export function compileCustomRule(tree: unknown, firstParam = 1): { sql: string;
 }
 
 /** The number of customers a rule would hold now (before saving), or the validation errors. */
-export async function previewCustomSegment(shopId: number, tree: unknown): Promise<{ ok: true; count: number } | { ok: false; errors: RuleError[] }> {
+export async function previewCustomSegment(shopId: number, tree: unknown, options: { now?: Date } = {}): Promise<{ ok: true; count: number } | { ok: false; errors: RuleError[] }> {
   const checked = validateRule(tree, REFERENCEABLE_KEYS);
   if (!checked.ok) return { ok: false, errors: checked.errors };
-  return { ok: true, count: await countRuleMatches(shopId, checked.rule) };
+  return { ok: true, count: await countRuleMatches(shopId, checked.rule, options.now) };
 }

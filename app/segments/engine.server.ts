@@ -7,7 +7,7 @@ import { CATALOGUE, RFM_GRID, RFM_GROUPS, catalogueEntry, rfmSegmentKey } from "
 import { FEATURES, STATS } from "./features";
 import { enginePool, inTransaction } from "./pool.server";
 import { Params, compileRule, whySql, type CatalogueRule, type Rule } from "./rules";
-import { listSegments, type SegmentSettings } from "./settings.server";
+import { listSegments, segmentsFromRows, type SegmentRow, type SegmentSettings } from "./settings.server";
 
 type Client = pg.PoolClient;
 
@@ -15,6 +15,8 @@ type Client = pg.PoolClient;
  * Runs `sql` with only the parameters it references (renumbered), so statements can share one
  * fixed parameter list; Postgres rejects parameters whose type it cannot infer from use.
  */
+const TRACE = process.env.SEGSYNC_ENGINE_TRACE === "1";
+
 async function run<R extends pg.QueryResultRow = Record<string, unknown>>(db: Pick<Client, "query">, sql: string, values: unknown[]) {
   const map = new Map<number, number>();
   const used: unknown[] = [];
@@ -28,23 +30,34 @@ async function run<R extends pg.QueryResultRow = Record<string, unknown>>(db: Pi
     }
     return `$${j}`;
   });
-  return db.query<R>(text, used);
+  if (!TRACE) return db.query<R>(text, used);
+  const t = performance.now();
+  const res = await db.query<R>(text, used);
+  console.log(`[engine] ${(performance.now() - t).toFixed(1)} ms ${text.replace(/\s+/g, " ").trim().slice(0, 90)}`);
+  return res;
 }
 type Source = "full" | "incremental" | "reevaluate";
 
 interface ShopContext {
   tz: string;
   today: string;
+  cutoffs: Date[];
   segments: SegmentSettings[];
 }
 
+export const WINDOWS = [0, 30, 90, 182, 365];
+
 async function loadContext(db: Client, shopId: number, now: Date): Promise<ShopContext> {
-  const { rows } = await db.query<{ timezone: string; today: string }>(
-    "select timezone, (($2::timestamptz) at time zone timezone)::date::text as today from shops where id = $1",
-    [shopId, now],
+  const { rows } = await db.query<{ timezone: string; today: string; cutoffs: Date[]; segments: SegmentRow[] }>(
+    `select timezone, t.today::text as today,
+            array(select ((t.today - w)::timestamp at time zone timezone) from unnest($3::int[]) with ordinality u(w, i) order by i) as cutoffs,
+            coalesce((select json_agg(json_build_object('key', g.key, 'kind', g.kind, 'name', g.name, 'enabled', g.enabled, 'definition', g.definition) order by g.key)
+                        from segments g where g.shop_id = shops.id), '[]') as segments
+       from shops cross join lateral (select (($2::timestamptz) at time zone timezone)::date as today) t where id = $1`,
+    [shopId, now, WINDOWS],
   );
   if (!rows[0]) throw new Error(`Shop ${shopId} does not exist.`);
-  return { tz: rows[0].timezone, today: rows[0].today, segments: await listSegments(shopId, db) };
+  return { tz: rows[0].timezone, today: rows[0].today, cutoffs: rows[0].cutoffs, segments: segmentsFromRows(rows[0].segments) };
 }
 
 /** The rule tree of a segment with the shop's settings (catalogue), or its custom rule. */
@@ -58,7 +71,9 @@ export function ruleOf(segment: SegmentSettings, all: SegmentSettings[]): Catalo
 
 // ---------------------------------------------------------------------------------------------
 // Fixed parameters of every statement below: $1 shop, $2 customer ids (null = whole shop),
-// $3 now, $4 today (shop-local date), $5 shop timezone, $6 source of the change.
+// $3 now, $4 today (shop-local date), $5 shop timezone, $6 source of the change, and $7..$11 the
+// instants where the shop-local days today, today-30, today-90, today-182 and today-365 begin
+// ("within N days" = on or after the start of local day today-N: no per-order timezone math).
 
 const FIXED = (shopId: number, ids: bigint[] | null, now: Date, ctx: ShopContext, source: Source) => [
   shopId,
@@ -67,53 +82,58 @@ const FIXED = (shopId: number, ids: bigint[] | null, now: Date, ctx: ShopContext
   ctx.today,
   ctx.tz,
   source,
+  ...ctx.cutoffs,
 ];
 
 const VALID_ORDER = "o.cancelled_at is null and not o.test and o.deleted_at is null";
 
-/** Category roll-ups from line items: items per product type (t), per vendor (v) and in all (*). */
-const REBUILD_ROLLUPS = `
-  insert into customer_category_items (shop_id, customer_id, kind, value, items)
-  select o.shop_id, o.customer_id, k.kind, k.value, sum(li.quantity)::int
-    from orders o
-    join line_items li on li.shop_id = o.shop_id and li.order_id = o.id
-    cross join lateral (values ('t', nullif(li.product_type, '')), ('v', nullif(li.vendor, '')), ('*', '')) k(kind, value)
-   where o.shop_id = $1 and o.customer_id is not null and ($2::bigint[] is null or o.customer_id = any($2::bigint[]))
-     and ${VALID_ORDER} and k.value is not null
-     and exists (select 1 from customers c where c.shop_id = o.shop_id and c.id = o.customer_id and c.deleted_at is null)
-   group by 1, 2, 3, 4
-  having sum(li.quantity) > 0`;
+/**
+ * Category roll-ups from line items: items in all, and the top product type and vendor (most items,
+ * then the smaller name) with their items. Kept per customer in customer_features at ingest; the
+ * full path reads them from there unless it rebuilds them.
+ */
+const CATEGORY_SELECT = `
+  select t.customer_id, t.total_items, pt.value as top_product_type, coalesce(pt.items, 0) as top_product_type_items,
+         pv.value as top_vendor, coalesce(pv.items, 0) as top_vendor_items
+    from (select customer_id, sum(quantity)::int as total_items from seg_li group by 1) t
+    left join (select distinct on (customer_id) customer_id, value, items
+                 from (select customer_id, product_type as value, sum(quantity)::int as items from seg_li where product_type <> '' group by 1, 2) x
+                where items > 0 order by customer_id, items desc, value) pt on pt.customer_id = t.customer_id
+    left join (select distinct on (customer_id) customer_id, value, items
+                 from (select customer_id, vendor as value, sum(quantity)::int as items from seg_li where vendor <> '' group by 1, 2) x
+                where items > 0 order by customer_id, items desc, value) pv on pv.customer_id = t.customer_id`;
+
+const LINE_ITEMS_SELECT = `
+  select o.customer_id, coalesce(li.product_type, '') as product_type, coalesce(li.vendor, '') as vendor, li.quantity
+    from orders o join line_items li on li.shop_id = o.shop_id and li.order_id = o.id
+   where o.shop_id = $1 and o.customer_id is not null and ($2::bigint[] is null or o.customer_id = any($2::bigint[])) and ${VALID_ORDER}`;
+
+/** The stored roll-ups, for a full recompute that does not rebuild them. */
+const STORED_CATEGORIES = `
+  select customer_id, total_items, top_product_type, top_product_type_items, top_vendor, top_vendor_items
+    from customer_features where shop_id = $1`;
 
 /** Per-customer order aggregates (guests grouped under a null customer in the full path). */
 const AGG_SELECT = `
   select o.customer_id,
          count(*)::int as orders_count,
-         (count(*) filter (where o.d <= 30))::int as orders_30d,
-         (count(*) filter (where o.d <= 90))::int as orders_90d,
-         (count(*) filter (where o.d <= 182))::int as orders_182d,
-         (count(*) filter (where o.d <= 365))::int as orders_365d,
-         sum(o.net) as spend_lifetime,
-         coalesce(sum(o.net) filter (where o.d <= 365), 0) as spend_365d,
-         coalesce(sum(o.net) filter (where o.d = 0), 0) as spend_day,
+         (count(*) filter (where o.processed_at >= $8::timestamptz))::int as orders_30d,
+         (count(*) filter (where o.processed_at >= $9::timestamptz))::int as orders_90d,
+         (count(*) filter (where o.processed_at >= $10::timestamptz))::int as orders_182d,
+         (count(*) filter (where o.processed_at >= $11::timestamptz))::int as orders_365d,
+         sum(o.total_price - o.refunded_amount) as spend_lifetime,
+         coalesce(sum(o.total_price - o.refunded_amount) filter (where o.processed_at >= $11::timestamptz), 0) as spend_365d,
+         coalesce(sum(o.total_price - o.refunded_amount) filter (where o.processed_at >= $7::timestamptz), 0) as spend_day,
          min(o.processed_at) as first_order_at,
          max(o.processed_at) as last_order_at,
-         min(o.day) as first_order_day,
-         max(o.day) as last_order_day,
-         (min(o.first_key) % 1000000)::int as first_order_items,
-         (count(*) filter (where o.discounted))::int as discounted_orders,
-         (count(*) filter (where o.refunded))::int as refunded_orders
-    from (select o.customer_id, o.processed_at, l.day,
-                 greatest(0, $4::date - l.day) as d,
-                 o.total_price - o.refunded_amount as net,
-                 (o.total_discounts > 0 or cardinality(o.discount_codes) > 0) as discounted,
-                 o.refunded_amount > 0 as refunded,
-                 floor(extract(epoch from o.processed_at) * 1000)::bigint * 1000000 + least(greatest(o.item_count, 0), 999999) as first_key
-            from orders o
-            cross join lateral (select (o.processed_at at time zone $5::text)::date as day) l
-           where o.shop_id = $1 and ($2::bigint[] is null or o.customer_id = any($2::bigint[])) and ${VALID_ORDER}) o
+         (min(round(date_part('epoch', o.processed_at) * 1000)::bigint * 1000000 + least(greatest(o.item_count, 0), 999999)) % 1000000)::int as first_order_items,
+         (count(*) filter (where o.total_discounts > 0 or cardinality(o.discount_codes) > 0))::int as discounted_orders,
+         (count(*) filter (where o.refunded_amount > 0))::int as refunded_orders
+    from orders o
+   where o.shop_id = $1 and ($2::bigint[] is null or o.customer_id = any($2::bigint[])) and ${VALID_ORDER}
    group by o.customer_id`;
 
-/** Raw features per live customer (no RFM yet), from seg_agg and the category roll-ups. */
+/** Raw features per live customer (no RFM yet), from seg_agg and seg_cat. */
 const FEATURE_SELECT = `
   select c.shop_id, c.id as customer_id, $4::date as as_of_day, c.opted_out,
          coalesce(a.orders_count, 0) as orders_count, coalesce(a.orders_30d, 0) as orders_30d,
@@ -121,21 +141,17 @@ const FEATURE_SELECT = `
          coalesce(a.orders_365d, 0) as orders_365d,
          coalesce(a.spend_lifetime, 0) as spend_lifetime, coalesce(a.spend_365d, 0) as spend_365d,
          round(a.spend_lifetime / nullif(a.orders_count, 0), 4) as aov,
-         a.first_order_at, a.last_order_at, a.first_order_day, a.last_order_day, a.first_order_items,
+         a.first_order_at, a.last_order_at,
+         (a.first_order_at at time zone $5::text)::date as first_order_day, (a.last_order_at at time zone $5::text)::date as last_order_day,
+         a.first_order_items,
          coalesce(a.discounted_orders, 0) as discounted_orders, coalesce(a.refunded_orders, 0) as refunded_orders,
          coalesce(a.spend_day, 0) as spend_day,
-         coalesce(ti.items, 0) as total_items,
-         tt.value as top_product_type, coalesce(tt.items, 0) as top_product_type_items,
-         tv.value as top_vendor, coalesce(tv.items, 0) as top_vendor_items
+         coalesce(k.total_items, 0) as total_items,
+         k.top_product_type, coalesce(k.top_product_type_items, 0) as top_product_type_items,
+         k.top_vendor, coalesce(k.top_vendor_items, 0) as top_vendor_items
     from customers c
     left join seg_agg a on a.customer_id = c.id
-    left join customer_category_items ti on ti.shop_id = c.shop_id and ti.customer_id = c.id and ti.kind = '*' and ti.value = ''
-    left join (select distinct on (customer_id) customer_id, value, items from customer_category_items
-                where shop_id = $1 and kind = 't' and ($2::bigint[] is null or customer_id = any($2::bigint[]))
-                order by customer_id, items desc, value) tt on tt.customer_id = c.id
-    left join (select distinct on (customer_id) customer_id, value, items from customer_category_items
-                where shop_id = $1 and kind = 'v' and ($2::bigint[] is null or customer_id = any($2::bigint[]))
-                order by customer_id, items desc, value) tv on tv.customer_id = c.id
+    left join seg_cat k on k.customer_id = c.id
    where c.shop_id = $1 and c.deleted_at is null and ($2::bigint[] is null or c.id = any($2::bigint[]))`;
 
 const cut = (expr: string, arr: string) => [1, 2, 3, 4].map((k) => `coalesce(${expr} ${arr}[${k}], false)::int`).join(" + ");
@@ -147,25 +163,41 @@ const FEATURE_COLUMNS = [
   "refunded_orders", "spend_day", "total_items", "top_product_type", "top_product_type_items", "top_vendor", "top_vendor_items",
 ];
 
-/** Writes seg_nf into customer_features with RFM scores from the shop's cut points. */
-const UPSERT_FEATURES = `
-  insert into customer_features (shop_id, customer_id, as_of, as_of_day, ${FEATURE_COLUMNS.join(", ")}, r_score, f_score, m_score, rfm_group, segments, updated_at)
-  select n.shop_id, n.customer_id, $3, n.as_of_day, ${FEATURE_COLUMNS.map((c) => `n.${c}`).join(", ")},
-         sc.r, sc.f, sc.m,
-         case when sc.r is not null then ${RFM_GRID_SQL}[(sc.r - 1) * 5 + (sc.f + sc.m + 1) / 2] end,
-         '{}', now()
-    from seg_nf n
+const RFM_SCORES = `
     left join segment_shop_stats s on s.shop_id = n.shop_id
     cross join lateral (
       select case when n.orders_count > 0 and s.shop_id is not null then 1 + ${cut(`(n.as_of_day - n.last_order_day) <=`, "s.r_cuts")} end as r,
              case when n.orders_count > 0 and s.shop_id is not null then 1 + ${cut("n.orders_count >=", "s.f_cuts")} end as f,
              case when n.orders_count > 0 and s.shop_id is not null then 1 + ${cut("n.spend_lifetime >=", "s.m_cuts")} end as m
-    ) sc
-  on conflict (shop_id, customer_id) do update set
-    as_of = excluded.as_of, as_of_day = excluded.as_of_day,
-    ${FEATURE_COLUMNS.map((c) => `${c} = excluded.${c}`).join(", ")},
-    r_score = excluded.r_score, f_score = excluded.f_score, m_score = excluded.m_score, rfm_group = excluded.rfm_group,
-    updated_at = excluded.updated_at`;
+    ) sc`;
+const VALUE_COLUMNS = [...FEATURE_COLUMNS, "r_score", "f_score", "m_score", "rfm_group"];
+
+/**
+ * Writes seg_nf into customer_features with RFM scores from the shop's cut points: updates only
+ * rows whose values changed (a nightly run rewrites the few whose windows moved), inserts new ones.
+ */
+const WRITE_FEATURES = `
+  cur as (
+    select n.shop_id, n.customer_id, n.as_of_day, ${FEATURE_COLUMNS.map((c) => `n.${c}`).join(", ")},
+           sc.r as r_score, sc.f as f_score, sc.m as m_score,
+           case when sc.r is not null then ${RFM_GRID_SQL}[(sc.r - 1) * 5 + (sc.f + sc.m + 1) / 2] end as rfm_group
+      from seg_nf n ${RFM_SCORES}),
+  j as materialized (
+    select cur.*, f.customer_id is not null as present,
+           (${VALUE_COLUMNS.map((c) => `f.${c}`).join(", ")}) is distinct from (${VALUE_COLUMNS.map((c) => `cur.${c}`).join(", ")}) as changed
+      from cur left join customer_features f on f.shop_id = $1 and f.customer_id = cur.customer_id),
+  upd as (
+    update customer_features f set as_of = $3, as_of_day = j.as_of_day, updated_at = now(),
+           ${VALUE_COLUMNS.map((c) => `${c} = j.${c}`).join(", ")}
+      from j
+     where j.present and j.changed and f.shop_id = $1 and f.customer_id = j.customer_id
+    returning 1),
+  ins as (
+    insert into customer_features (shop_id, customer_id, as_of, as_of_day, ${VALUE_COLUMNS.join(", ")}, segments, updated_at)
+    select j.shop_id, j.customer_id, $3, j.as_of_day, ${VALUE_COLUMNS.map((c) => `j.${c}`).join(", ")}, '{}', now()
+      from j where not j.present
+    returning 1)
+  select (select count(*) from upd)::int as updated, (select count(*) from ins)::int as inserted`;
 
 /**
  * Appends the changes of CTE `ch(customer_id, key, change)` to the log (with a why), applies them to
@@ -223,7 +255,6 @@ function departedSql() {
      where f.shop_id = $1 and ($2::bigint[] is null or f.customer_id = any($2::bigint[]))
        and not exists (select 1 from customers c where c.shop_id = $1 and c.id = f.customer_id and c.deleted_at is null)
     returning f.customer_id, coalesce(f.segments, '{}') as segs),
-  rollups as (delete from customer_category_items r using gone where r.shop_id = $1 and r.customer_id = gone.customer_id returning 1),
   ch as (select gone.customer_id, k.key, 'left'::text as change from gone cross join unnest(gone.segs) k(key))
   ${applyChangesTail(`jsonb_build_object('source', $6::text, 'deleted', true)`, "null::jsonb")}`;
 }
@@ -293,7 +324,7 @@ async function refreshPercentiles(db: Client, shopId: number, relation: string, 
     `insert into segment_shop_stats (shop_id, computed_at, as_of_day, customers, vip_spend_cut, new_spend_cut, first_order_items_cut)
      select $1, $2, $3::date, count(*)::int,
             percentile_disc(1 - $4::float8) within group (order by spend_365d) filter (where orders_365d >= 1),
-            percentile_disc(1 - $5::float8) within group (order by spend_lifetime) filter (where orders_count >= 1 and as_of_day - first_order_day <= $6::int),
+            percentile_disc(1 - $5::float8) within group (order by spend_lifetime) filter (where orders_count >= 1 and $3::date - first_order_day <= $6::int),
             percentile_disc($7::float8) within group (order by first_order_items) filter (where orders_count >= 1)
        from ${relation} where shop_id = $1
      on conflict (shop_id) do update set computed_at = excluded.computed_at, as_of_day = excluded.as_of_day, customers = excluded.customers,
@@ -357,16 +388,18 @@ export async function recomputeCustomers(shopId: number, customerIds: bigint[], 
   if (ids.length === 0) return { changes: 0 };
   const now = options.now ?? new Date();
   return inTransaction(async (db) => {
-    await lockShop(db, shopId, true);
-    await db.query("select pg_advisory_xact_lock(hashtextextended('segsync:customer:' || $1::text || ':' || id::text, 0)) from unnest($2::bigint[]) id order by id", [
-      shopId,
-      ids.map(String),
-    ]);
+    await db.query(
+      `select pg_advisory_xact_lock_shared(hashtextextended('segsync:engine:' || $1::text, 0)),
+              (select count(pg_advisory_xact_lock(hashtextextended('segsync:customer:' || $1::text || ':' || id::text, 0))) from (select id from unnest($2::bigint[]) id order by id) x)`,
+      [shopId, ids.map(String)],
+    );
     const ctx = await loadContext(db, shopId, now);
     const fixed = FIXED(shopId, ids, now, ctx, "incremental");
-    await db.query("delete from customer_category_items where shop_id = $1 and customer_id = any($2::bigint[])", [shopId, fixed[1]]);
-    await run(db, REBUILD_ROLLUPS, fixed);
-    await run(db, `with seg_agg as (${AGG_SELECT}), seg_nf as (${FEATURE_SELECT}) ${UPSERT_FEATURES}`, fixed);
+    await run(
+      db,
+      `with seg_agg as (${AGG_SELECT}), seg_li as (${LINE_ITEMS_SELECT}), seg_cat as (${CATEGORY_SELECT}), seg_nf as (${FEATURE_SELECT}), ${WRITE_FEATURES}`,
+      fixed,
+    );
     return { changes: await evaluate(db, shopId, ids, now, ctx, "incremental") };
   });
 }
@@ -392,19 +425,21 @@ export async function recomputeShop(shopId: number, options: RecomputeShopOption
     const ctx = await loadContext(db, shopId, now);
     const fixed = FIXED(shopId, null, now, ctx, "full");
     const built = await db.query<{ rollups_built: boolean }>("select rollups_built from segment_shop_stats where shop_id = $1", [shopId]);
-    if (options.rebuildRollups ?? !built.rows[0]?.rollups_built) {
-      await db.query("delete from customer_category_items where shop_id = $1", [shopId]);
-      await run(db, REBUILD_ROLLUPS, fixed);
+    const rebuild = options.rebuildRollups ?? !built.rows[0]?.rollups_built;
+    if (rebuild) {
+      await run(db, `create temp table seg_li on commit drop as ${LINE_ITEMS_SELECT}`, fixed);
+      await run(db, `create temp table seg_cat on commit drop as ${CATEGORY_SELECT}`, fixed);
+      await db.query("drop table seg_li");
     }
     await run(db, `create temp table seg_agg on commit drop as ${AGG_SELECT}`, fixed);
-    await run(db, `create temp table seg_nf on commit drop as ${FEATURE_SELECT}`, fixed);
-    await db.query("analyze seg_agg; analyze seg_nf");
+    await run(db, `create temp table seg_nf on commit drop as ${rebuild ? "" : `with seg_cat as (${STORED_CATEGORIES})`} ${FEATURE_SELECT}`, fixed);
+    await db.query("analyze seg_nf");
     if (!options.keepStatistics || !built.rows[0]) {
       await refreshPercentiles(db, shopId, "seg_nf", ctx, now);
       await refreshAovAndRfm(db, shopId);
     }
     await db.query("update segment_shop_stats set rollups_built = true where shop_id = $1", [shopId]);
-    await run(db, UPSERT_FEATURES, fixed);
+    await run(db, `with ${WRITE_FEATURES}`, fixed);
     const changes = await evaluate(db, shopId, null, now, ctx, "full");
     await refreshDailySizes(db, shopId, ctx.today);
     const { rows } = await db.query<{ n: number }>("select count(*)::int as n from seg_nf");
@@ -463,14 +498,16 @@ export interface Explanation {
 }
 
 /** For a customer and a segment: the feature values against the thresholds that put them in or out. */
-export async function explainMembership(shopId: number, customerId: bigint, segmentKey: string): Promise<Explanation> {
+export async function explainMembership(shopId: number, customerId: bigint, segmentKey: string, options: { now?: Date } = {}): Promise<Explanation> {
+  const now = options.now ?? new Date();
   const db = await enginePool().connect();
   try {
     const segments = await listSegments(shopId, db);
     const seg = segments.find((s) => s.key === segmentKey);
     if (!seg) throw new Error(`Unknown segment "${segmentKey}".`);
     const rule = ruleOf(seg, segments);
-    const params = new Params([shopId, String(customerId)]);
+    const { rows: t } = await db.query<{ today: string }>("select (($2::timestamptz) at time zone timezone)::date::text as today from shops where id = $1", [shopId, now]);
+    const params = new Params([shopId, String(customerId), now, t[0]?.today ?? null]);
     const cols: string[] = [];
     const build = (r: CatalogueRule | Rule): ((row: Record<string, unknown>) => ExplainNode) => {
       if (r.op === "and" || r.op === "or") {
@@ -509,7 +546,8 @@ export async function explainMembership(shopId: number, customerId: bigint, segm
       });
     };
     const render = build(rule);
-    const { rows } = await db.query<Record<string, unknown>>(
+    const { rows } = await run<Record<string, unknown>>(
+      db,
       `select f.opted_out, f.as_of_day::text as as_of_day, coalesce(f.segments, '{}') @> array[${params.add(segmentKey)}::text] as member
               ${cols.length ? `, ${cols.join(", ")}` : ""}
          from customer_features f left join segment_shop_stats s on s.shop_id = f.shop_id
@@ -538,10 +576,12 @@ export async function explainMembership(shopId: number, customerId: bigint, segm
 // Custom segment preview
 
 /** How many customers (not opted out) a custom rule would hold now, from the stored features. */
-export async function countRuleMatches(shopId: number, rule: Rule): Promise<number> {
-  const params = new Params([shopId]);
+export async function countRuleMatches(shopId: number, rule: Rule, now = new Date()): Promise<number> {
+  const { rows: t } = await enginePool().query<{ today: string }>("select (($2::timestamptz) at time zone timezone)::date::text as today from shops where id = $1", [shopId, now]);
+  const params = new Params([shopId, null, now, t[0]?.today ?? null]);
   const cond = compileRule(rule, { params, segmentSql: (key, p) => `(coalesce(f.segments, '{}') @> array[${p.add(key)}::text])` });
-  const { rows } = await enginePool().query<{ n: number }>(
+  const { rows } = await run<{ n: number }>(
+    enginePool(),
     `select count(*)::int as n from customer_features f left join segment_shop_stats s on s.shop_id = f.shop_id
       where f.shop_id = $1 and not f.opted_out and ${cond}`,
     params.values,

@@ -112,7 +112,7 @@ describe("settings and re-evaluation", () => {
     expect(r.changes).toBeGreaterThan(0);
     const entered = await prisma.membershipChange.findFirst({ where: { shopId: shop.id, segmentKey: "lost", change: "entered" } });
     expect(entered?.why).toMatchObject({ source: "reevaluate", values: { days_since_last_order: 100 } });
-    const why = await explainMembership(shop.id, 1n, "lost");
+    const why = await explainMembership(shop.id, 1n, "lost", { now: NOW });
     expect(why).toMatchObject({ member: true, matches: true });
     expect(why.rule.children?.[1]).toMatchObject({ feature: "days_since_last_order", cmp: ">", value: "100", threshold: 99, pass: true });
 
@@ -169,8 +169,8 @@ describe("custom segments", () => {
     expect("params" in compiled && compiled.params).toContain(hostile);
 
     // WHEN previewed and saved (with a hostile name) THEN it counts and stores exactly the text
-    expect(await previewCustomSegment(shop.id, strict)).toEqual({ ok: true, count: 1 });
-    expect(await previewCustomSegment(shop.id, rule)).toEqual({ ok: true, count: 2 });
+    expect(await previewCustomSegment(shop.id, strict, { now: NOW })).toEqual({ ok: true, count: 1 });
+    expect(await previewCustomSegment(shop.id, rule, { now: NOW })).toEqual({ ok: true, count: 2 });
     await saveCustomSegment(shop.id, { key: "hostile-fans", name: `Fans of ${hostile}`, rule: strict });
     await reevaluateShop(shop.id, { now: NOW });
     const members = await prisma.membership.findMany({ where: { shopId: shop.id, segmentKey: "hostile-fans" } });

@@ -5,7 +5,7 @@ export type FeatureType = "number" | "text";
 
 export interface FeatureDef {
   type: FeatureType;
-  /** SQL over the customer_features row aliased `f`. */
+  /** SQL over the customer_features row aliased `f`; `$4` is always the evaluation's shop-local day. */
   sql: string;
   label: string;
 }
@@ -24,8 +24,8 @@ export const FEATURES = {
   spend_lifetime: { type: "number", sql: "f.spend_lifetime", label: "Lifetime spend (net of refunds)" },
   spend_365d: { type: "number", sql: "f.spend_365d", label: "Spend in the last 365 days (net of refunds)" },
   aov: { type: "number", sql: "f.aov", label: "Average order value" },
-  days_since_first_order: { type: "number", sql: "(f.as_of_day - f.first_order_day)", label: "Days since the first order" },
-  days_since_last_order: { type: "number", sql: "(f.as_of_day - f.last_order_day)", label: "Days since the last order" },
+  days_since_first_order: { type: "number", sql: "($4::date - f.first_order_day)", label: "Days since the first order" },
+  days_since_last_order: { type: "number", sql: "($4::date - f.last_order_day)", label: "Days since the last order" },
   first_order_items: { type: "number", sql: "f.first_order_items", label: "Items in the first order" },
   discounted_orders: { type: "number", sql: "f.discounted_orders", label: "Orders with a discount" },
   discount_share: { type: "number", sql: share("discounted_orders"), label: "Share of orders with a discount" },

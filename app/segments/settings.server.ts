@@ -28,7 +28,7 @@ export interface SegmentSettings {
   rule?: Rule;
 }
 
-interface SegmentRow {
+export interface SegmentRow {
   key: string;
   kind: string;
   name: string;
@@ -67,6 +67,11 @@ function merge(entry: (typeof CATALOGUE)[number], row: SegmentRow | undefined): 
 /** Every segment of the shop with the settings in effect, in evaluation order. */
 export async function listSegments(shopId: number, db: Queryable = enginePool()): Promise<SegmentSettings[]> {
   const { rows } = await db.query<SegmentRow>("select key, kind, name, enabled, definition from segments where shop_id = $1 order by key", [shopId]);
+  return segmentsFromRows(rows);
+}
+
+/** The settings in effect from the shop's `segments` rows (ordered by key). */
+export function segmentsFromRows(rows: SegmentRow[]): SegmentSettings[] {
   const byKey = new Map(rows.map((r) => [r.key, r]));
   const out: SegmentSettings[] = CATALOGUE.map((entry) => merge(entry, byKey.get(entry.key)));
   for (const g of RFM_GROUPS) {
