@@ -27,7 +27,7 @@ async function createBoss(): Promise<PgBoss> {
   const boss = new PgBoss({
     connectionString,
     schema: "pgboss",
-    max: Number(process.env.QUEUE_POOL_SIZE ?? 4),
+    max: Number(process.env.QUEUE_POOL_SIZE ?? 10),
     application_name: "segment-sync-queue",
   });
   boss.on("error", (error: Error) => console.warn(`[queue] ${error.message}`));

@@ -10,7 +10,7 @@ import { stopBoss } from "./queue.server";
 import { closeSyncPool } from "../sync/pg.server";
 
 const SHOP = "crash.myshopify.com";
-const ORDERS = 400;
+const ORDERS = 300;
 const root = path.resolve(import.meta.dirname, "../..");
 let child: ChildProcess | null = null;
 
@@ -31,7 +31,7 @@ function startWorkerProcess(): ChildProcess {
   return proc;
 }
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 90_000) {
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 150_000) {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (await check()) return;
@@ -67,16 +67,16 @@ function refund(i: number) {
 
 describe("worker crash", () => {
   it("applies every event exactly once after a worker is killed mid-batch and restarted", async () => {
-    // GIVEN 400 orders and 200 refunds recorded and queued
+    // GIVEN 300 orders and 150 refunds recorded and queued
     await createShop({ domain: SHOP });
     for (let i = 0; i < ORDERS; i++) await receiveWebhook(webhookRequest({ topic: "orders/create", shop: SHOP, body: order(i) }));
     for (let i = 0; i < ORDERS; i += 2) await receiveWebhook(webhookRequest({ topic: "refunds/create", shop: SHOP, body: refund(i) }));
     const total = await prisma.webhookEvent.count();
-    expect(total).toBe(600);
+    expect(total).toBe(ORDERS * 1.5);
 
     // WHEN a worker process starts, and is killed (SIGKILL) while it is working through the queue
     child = startWorkerProcess();
-    await waitFor(async () => (await applied()) >= 60);
+    await waitFor(async () => (await applied()) >= 40);
     child.kill("SIGKILL");
     await new Promise((r) => child?.once("exit", r));
     const atKill = await applied();
@@ -99,5 +99,5 @@ describe("worker crash", () => {
     expect(await prisma.refund.count()).toBe(ORDERS / 2);
     const refunded = await prisma.order.aggregate({ _sum: { refundedAmount: true } });
     expect(refunded._sum.refundedAmount?.toString()).toBe(String((ORDERS / 2) * 5));
-  });
+  }, 240_000);
 });

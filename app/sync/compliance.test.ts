@@ -112,10 +112,10 @@ describe("compliance webhooks from the twin", () => {
     expect(data.customerId).toBe(String(exported));
     expect(data.data.orders.map((o) => o.id).sort()).toEqual(twinA.customer(exported)!.orders.map((o) => String(o.id)).sort());
     // AND both are logged, without personal data
-    const log = await prisma.complianceRequest.findMany({ orderBy: { id: "asc" } });
+    const log = await prisma.complianceRequest.findMany({ orderBy: { topic: "asc" } });
     expect(log.map((l) => [l.topic, l.status, l.subjectCustomerId])).toEqual([
-      ["customers/redact", "completed", redacted],
       ["customers/data_request", "completed", exported],
+      ["customers/redact", "completed", redacted],
     ]);
     expect(JSON.stringify(log, (_k, v) => (typeof v === "bigint" ? String(v) : v))).not.toMatch(/@/);
 

@@ -43,38 +43,33 @@ export interface Recorded {
 }
 
 /**
- * Records a delivery and, when it needs work, enqueues it in the same transaction: the event and
- * its job exist together or not at all. A repeated webhook id changes nothing.
+ * Records a delivery (one statement, which also decides from the shop's install state whether it
+ * needs work) and enqueues it. A repeated webhook id changes nothing. Should the process die
+ * between the two, the event stays `received` and the sweeper enqueues it (see sweepStuckEvents).
  */
 export async function recordWebhook(w: IncomingWebhook): Promise<Recorded> {
-  return inTransaction(async (client) => {
-    let status = "received";
-    let lastError = w.error;
-    if (!w.error) {
-      const shop = await client.query<{ install_state: string }>("select install_state from shops where domain = $1", [w.shop]);
-      const compliance = COMPLIANCE_TOPICS.has(w.topic);
-      if (shop.rowCount === 0) {
-        status = "ignored";
-        lastError = `shop ${w.shop} is not known to the app`;
-      } else if (shop.rows[0].install_state !== "installed" && !compliance) {
-        status = "ignored";
-        lastError = `shop ${w.shop} is ${shop.rows[0].install_state}`;
-      }
-    } else {
-      status = "failed";
-    }
-    const inserted = await client.query<{ id: bigint }>(
-      `insert into webhook_events (shop, webhook_id, event_id, topic, triggered_at, api_version, payload, status, last_error, processed_at)
-       values ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, case when $8 = 'received' then null else now() end)
-       on conflict (webhook_id) do nothing
-       returning id`,
-      [w.shop, w.webhookId, w.eventId, w.topic, w.triggeredAt, w.apiVersion, w.facts ? factsToJson(w.facts) : null, status, lastError],
-    );
-    if (inserted.rowCount === 0) return { id: null, status: "duplicate", duplicate: true };
-    const id = inserted.rows[0].id;
-    if (status === "received") await enqueueEvent(id, { client });
-    return { id, status, duplicate: false };
-  });
+  const inserted = await syncPool().query<{ id: bigint; status: string }>(
+    `with s as (select install_state from shops where domain = $1),
+     decided as (
+       select case when $8::text is not null then 'failed'
+                   when not exists (select 1 from s) then 'ignored'
+                   when (select install_state from s) <> 'installed' and not $9::boolean then 'ignored'
+                   else 'received' end as status)
+     insert into webhook_events (shop, webhook_id, event_id, topic, triggered_at, api_version, payload, status, last_error, processed_at)
+     select $1, $2, $3, $4, $5, $6, $7::jsonb, d.status,
+            case when d.status = 'failed' then $8::text
+                 when d.status = 'ignored' then coalesce('shop ' || $1 || ' is ' || (select install_state from s), 'shop ' || $1 || ' is not known to the app')
+            end,
+            case when d.status = 'received' then null else now() end
+       from decided d
+     on conflict (webhook_id) do nothing
+     returning id, status`,
+    [w.shop, w.webhookId, w.eventId, w.topic, w.triggeredAt, w.apiVersion, w.facts ? factsToJson(w.facts) : null, w.error, COMPLIANCE_TOPICS.has(w.topic)],
+  );
+  const row = inserted.rows[0];
+  if (!row) return { id: null, status: "duplicate", duplicate: true };
+  if (row.status === "received") await enqueueEvent(row.id);
+  return { id: row.id, status: row.status, duplicate: false };
 }
 
 interface EventRow {

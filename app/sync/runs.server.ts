@@ -194,19 +194,24 @@ async function loadFile(run: RunRow, which: "customers" | "orders", signal?: Abo
   let stage: StageRows = emptyStage();
   let lastLine = done;
   let pending = 0;
+  // One batch is written while the next is parsed (two connections at most).
+  let inFlight: Promise<void> = Promise.resolve();
   const flush = async () => {
     if (pending === 0) return;
     const batch = stage;
     const upTo = lastLine;
     stage = emptyStage();
     pending = 0;
-    await inTransaction(async (client) => {
+    await inFlight;
+    inFlight = inTransaction(async (client) => {
       for (const key of Object.keys(STAGE_COLUMNS) as (keyof StageRows)[]) {
         const [table, columns] = STAGE_COLUMNS[key];
         await copyInto(client, table, columns, batch[key]);
       }
       await client.query(`update sync_runs set ${which}_lines = $2, updated_at = now() where id = $1`, [run.id, upTo]);
     });
+    // Its failure surfaces at the next await of inFlight; not an unhandled rejection meanwhile.
+    inFlight.catch(() => {});
   };
   for await (const [lineNo, line] of jsonlLines(url, signal)) {
     if (lineNo <= done) continue;
@@ -215,6 +220,7 @@ async function loadFile(run: RunRow, which: "customers" | "orders", signal?: Abo
     if (++pending >= BATCH_LINES) await flush();
   }
   await flush();
+  await inFlight;
   await update(run.id, { [`${which}_loaded`]: true, [`${which}_lines`]: lastLine });
   run[`${which}_loaded`] = true;
 }
@@ -363,10 +369,12 @@ export async function driveRun(runId: bigint, options: { signal?: AbortSignal; f
     await lockClient.query("update sync_runs set attempts = attempts + 1 where id = $1", [runId]);
     try {
       if (run.status === "queued" || run.status === "exporting") await exportPhase(run, options.signal);
-      await loadFile(run, "customers", options.signal);
-      await loadFile(run, "orders", options.signal);
+      await Promise.all([loadFile(run, "customers", options.signal), loadFile(run, "orders", options.signal)]);
       await update(runId, { status: "merging" });
+      await syncPool().query("analyze sync_stage_customers, sync_stage_orders, sync_stage_line_items, sync_stage_refunds");
       const merged = await mergeRun(run);
+      // Bulk-loaded tables: fresh statistics before the engine's set-based recompute plans its joins.
+      if (run.kind === "backfill") await syncPool().query("analyze customers, orders, line_items, refunds");
       if (run.kind === "backfill") await recomputeShop(run.shop_id);
       else await recomputeCustomers(run.shop_id, merged.changedCustomers);
       return "completed";
