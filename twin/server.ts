@@ -4,6 +4,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from "node:net";
 import path from "node:path";
 import { execute, type GraphQLError } from "graphql";
+import { generateStore, type GenerateStoreOptions } from "../datasets/generate.ts";
+import { readOnlineRetail, type ReadOnlineRetailOptions } from "../datasets/online-retail.ts";
 import type { SeedStore } from "../datasets/types.ts";
 import { adminPageHtml, appBridgeScript, appFrameUrl } from "./admin-page.ts";
 import { mintSessionToken, TokenStore, verifyJwt, type TokenGrant } from "./auth.ts";
@@ -562,7 +564,7 @@ export class Twin {
       if (rest === "/session-token" && method === "GET") return ok({ idToken: this.mintSessionToken(domain) });
       if (rest === "/admin-url" && method === "GET") return ok({ url: this.adminUrl(domain) });
       if (rest === "/seed" && method === "POST") {
-        await shop.seed(generateTwinStore({ ...(body as unknown as TwinStoreOptions), domain }));
+        await shop.seed(seedStoreFor(domain, { currency: shop.currency, timezone: shop.info.timezone, ...body }));
         return ok({ customers: shop.customers.length, orders: shop.orders.length });
       }
       if (rest === "/faults" && method === "POST") {
@@ -610,6 +612,20 @@ export class Twin {
       return send(res, 400, { error: error instanceof Error ? error.message : String(error) });
     }
   }
+}
+
+/**
+ * The store a control-API seed request describes: `generator` "datasets" (default: the project's
+ * realistic generator, datasets/generate.ts), "online-retail" (the UCI history) or "twin" (the
+ * twin's small generator, twin/test-store.ts); the other fields are that generator's options.
+ */
+function seedStoreFor(domain: string, body: Record<string, unknown>): SeedStore {
+  const { generator = "datasets", ...rest } = body;
+  const now = typeof rest.now === "string" ? new Date(rest.now) : undefined;
+  if (generator === "twin") return generateTwinStore({ ...(rest as unknown as TwinStoreOptions), domain, ...(now ? { now } : {}) });
+  if (generator === "online-retail") return readOnlineRetail({ ...(rest as ReadOnlineRetailOptions), domain, ...(now ? { now } : {}) });
+  if (generator === "datasets") return generateStore({ ...(rest as unknown as GenerateStoreOptions), domain, ...(now ? { now } : {}) });
+  throw new Error(`unknown generator ${String(generator)}: datasets, online-retail or twin`);
 }
 
 /** Starts a twin on a free loopback port (or `options.port`). */
