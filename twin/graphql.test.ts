@@ -149,6 +149,15 @@ describe("Admin GraphQL on the real schema", () => {
     });
   });
 
+  it("counts like Shopify: capped at the limit with AT_LEAST precision", async () => {
+    const result = await admin.graphql(`{ all: customersCount(limit: null) { count precision } capped: customersCount(limit: 10) { count precision } orders: ordersCount { count precision } }`);
+    expect(result.data).toEqual({
+      all: { count: twin.shop(DOMAIN).customers.length, precision: "EXACT" },
+      capped: { count: 10, precision: "AT_LEAST" },
+      orders: { count: twin.shop(DOMAIN).orders.length, precision: "EXACT" },
+    });
+  });
+
   it("resolves unimplemented fields to null instead of failing", async () => {
     const result = await admin.graphql(`{ shop { name billingAddress { city } } customer(id: "${firstCustomer()}") { id note image { url } } }`);
     expect(result.errors).toBeUndefined();

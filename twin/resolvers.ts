@@ -820,15 +820,14 @@ export const rootValue = {
     const list = ctx.bulk.list();
     return paginate(list, args, (op) => op.id, bulkOperationView, ctx);
   },
-  customersCount: (args: { query?: string }, ctx: ExecContext) => {
+  // Shopify caps counts at `limit` (default 10,000) with precision AT_LEAST; `limit: null` is exact.
+  customersCount: (args: { query?: string; limit?: number | null }, ctx: ExecContext) => {
     const filter = customerFilter(args.query);
-    const count = filter ? ctx.shop.customers.filter(filter).length : ctx.shop.customers.length;
-    return { __typename: "Count", count, precision: "EXACT" };
+    return countOf(filter ? ctx.shop.customers.filter(filter).length : ctx.shop.customers.length, args.limit);
   },
-  ordersCount: (args: { query?: string }, ctx: ExecContext) => {
+  ordersCount: (args: { query?: string; limit?: number | null }, ctx: ExecContext) => {
     const filter = orderFilter(args.query);
-    const count = filter ? ctx.shop.orders.filter(filter).length : ctx.shop.orders.length;
-    return { __typename: "Count", count, precision: "EXACT" };
+    return countOf(filter ? ctx.shop.orders.filter(filter).length : ctx.shop.orders.length, args.limit);
   },
   metafieldDefinitions: (args: ConnectionArgs & { ownerType: string; namespace?: string; key?: string }, ctx: ExecContext) => {
     const shop = ctx.shop;
@@ -959,6 +958,11 @@ export const rootValue = {
     return { bulkOperation: bulkOperationView(op), userErrors: error ? [{ field: null, message: error }] : [] };
   },
 };
+
+function countOf(count: number, limit: number | null | undefined) {
+  if (limit != null && count > limit) return { __typename: "Count", count: limit, precision: "AT_LEAST" };
+  return { __typename: "Count", count, precision: "EXACT" };
+}
 
 function definitionView(d: TwinShop["metafieldDefinitions"][number]) {
   return {

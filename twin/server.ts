@@ -43,6 +43,8 @@ export interface TwinOptions {
   bulkStepDelayMs?: number;
   /** Webhook request timeout, ms (Shopify: 5000). */
   webhookTimeoutMs?: number;
+  /** Deliveries in flight at once (default 8; 1 delivers strictly in order unless faults say otherwise). */
+  webhookConcurrency?: number;
   /** Expiring offline token lifetime, seconds (Shopify: 3600). */
   accessTokenTtlS?: number;
   /** Seed for fault randomness. */
@@ -130,6 +132,7 @@ export class Twin {
       subscriptions,
       timeScale: options.timeScale ?? 1,
       timeoutMs: options.webhookTimeoutMs,
+      concurrency: options.webhookConcurrency,
       seed: options.seed,
     });
     this.tokens = new TokenStore({
