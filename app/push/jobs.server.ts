@@ -63,7 +63,7 @@ export async function handlePushJob(job: JobWithMetadata<PushJob>) {
   const report = await pushShop(job.data.shopId, { signal: job.signal });
   // Work left (busy elsewhere, retryable failures, Flow triggers beyond this push's share): again soon.
   if (report.busy || report.remaining > 0 || report.flowPending > 0) {
-    await requestPush(job.data.shopId, { delaySeconds: report.busy ? 2 : report.remaining > 0 ? 10 : 0 });
+    await requestPush(job.data.shopId, { delaySeconds: report.busy ? 2 : report.remaining > 0 ? 10 : report.flowDeferred ? 1 : 0 });
   }
   return { ...report, bulkRuns: report.bulkRuns.length };
 }

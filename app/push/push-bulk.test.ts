@@ -61,7 +61,7 @@ describe("a large diff", () => {
     const leaving = ids.slice(0, 120);
     await logChanges(shopId, leaving.map((id) => [id, "vip", "left"] as [bigint, string, "left"]));
     const before = twin.graphqlCalls.length;
-    const second = await pushShop(shopId, { pollMs: 50, flowSeconds: 600 });
+    const second = await pushShop(shopId, { pollMs: 50, flowSeconds: 600, flowHeadroom: 0 });
     const singleCalls = twin.graphqlCalls.slice(before);
 
     // THEN single calls did it (about 2,500 points, more than the bucket holds), paced: at most a handful throttled

@@ -30,7 +30,11 @@ import { fitTags, isOurTag, minus, planTags, TAG_LIMIT, union } from "./tags";
 
 export const PUSH_BULK_THRESHOLD = Number(process.env.PUSH_BULK_THRESHOLD ?? 200);
 const MAX_ATTEMPTS = Number(process.env.PUSH_MAX_ATTEMPTS ?? 5);
+/** Customers per round of bulk mutations (one JSONL file per kind per round). */
+const BULK_CHUNK = Number(process.env.PUSH_BULK_CHUNK ?? 100_000);
 const FLOW_BATCH = Number(process.env.PUSH_FLOW_BATCH ?? 500);
+/** Share of the cost bucket Flow triggers leave untouched for tags and metafields of new changes. */
+const FLOW_HEADROOM = Number(process.env.PUSH_FLOW_HEADROOM ?? 0.5);
 /** Seconds a push spends on Flow triggers before yielding, so tags of new changes never wait long behind them. */
 const FLOW_SLICE_SECONDS = Number(process.env.PUSH_FLOW_SLICE_SECONDS ?? 1);
 
@@ -43,6 +47,8 @@ export interface PushOptions {
   flowLimit?: number;
   /** Time spent on Flow triggers at most, seconds (default 1; the job asks for another push). */
   flowSeconds?: number;
+  /** Share of the bucket Flow triggers leave to tags (default 0.5; 0 = spend it all). */
+  flowHeadroom?: number;
   /** Re-derive every customer's desired state first (done anyway when prefix, opt-out tag or live offers changed). */
   rederive?: boolean;
   pollMs?: number;
@@ -69,6 +75,8 @@ export interface PushReport {
   /** Customers given up on (attempt cap reached): reported to the merchant. */
   failed: number;
   flowPending: number;
+  /** Flow triggers were held back to leave the bucket's headroom to tags (the job asks again in a moment). */
+  flowDeferred: boolean;
 }
 
 const lockKey = (shopId: number) => `segsync:push:${shopId}`;
@@ -102,9 +110,12 @@ export async function pushShop(shopId: number, options: PushOptions = {}): Promi
     remaining: 0,
     failed: 0,
     flowPending: 0,
+    flowDeferred: false,
   };
   const done = await withPushLock(shopId, async (db) => {
     const ctx = await loadContext(db, shopId, options.now ?? new Date());
+    // Uninstalled: nothing can be sent; the state waits (a reinstall picks it up, shop/redact erases it).
+    if (!ctx.installed) return true;
     const admin = options.admin ?? adminFor(ctx.domain);
     // Prefix, opt-out tag or live offers changed since the rows were derived: re-derive them all.
     await db.query("insert into push_shops (shop_id) values ($1) on conflict do nothing", [shopId]);
@@ -142,29 +153,36 @@ export async function pushShop(shopId: number, options: PushOptions = {}): Promi
 
 async function pushDirty(db: pg.PoolClient, ctx: ShopPushContext, admin: AdminClient, options: PushOptions, report: PushReport) {
   const threshold = options.bulkThreshold ?? PUSH_BULK_THRESHOLD;
-  // Large diff: bulk mutations for everything but the customers that need a read first.
-  const candidates = await readDirtyRows(db, ctx.shopId, { limit: Math.max(threshold + 1, 200_000), maxAttempts: MAX_ATTEMPTS });
-  const bulkable = candidates.filter((r) => !r.sweepTags && r.suppressedTags.length === 0 && r.attempts === 0);
-  const withTagWork = bulkable.filter((r) => {
-    const p = planTags(r.desiredTags, r.pushedTags, r.suppressedTags);
-    return p.add.length + p.remove.length > 0;
-  });
-  if (withTagWork.length > threshold) {
+  // Large diff (after a backfill, a threshold change, a nightly recompute): bulk mutations, in chunks,
+  // for every customer that needs no read first; the rest (and failed lines) go through single calls.
+  const pending = await db.query<{ n: number }>(
+    `select count(*)::int as n from push_customers
+      where shop_id = $1 and dirty and not gone and attempts = 0 and not sweep_tags and cardinality(suppressed_tags) = 0`,
+    [ctx.shopId],
+  );
+  if (pending.rows[0].n > threshold) {
     report.path = "bulk";
-    const lines = planBulk(bulkable);
-    const started: bigint[] = [];
-    for (const kind of ["tags_remove", "tags_add", "metafields"] as BulkKind[]) {
-      if (lines[kind].length === 0) continue;
-      try {
-        started.push(await startBulkRun(db, ctx, admin, kind, lines[kind]));
-      } catch (error) {
-        if (!(error instanceof AdminApiError)) throw error;
-        // Not started (e.g. LIMIT_REACHED): these customers stay dirty for the single path below.
+    let from = -1n;
+    for (;;) {
+      if (options.signal?.aborted) return;
+      const chunk = await readDirtyRows(db, ctx.shopId, { after: from, limit: BULK_CHUNK, maxAttempts: MAX_ATTEMPTS });
+      if (chunk.length === 0) break;
+      from = chunk[chunk.length - 1].customerId;
+      const lines = planBulk(chunk.filter((r) => !r.sweepTags && r.suppressedTags.length === 0 && r.attempts === 0));
+      const started: bigint[] = [];
+      for (const kind of ["tags_remove", "tags_add", "metafields"] as BulkKind[]) {
+        if (lines[kind].length === 0) continue;
+        try {
+          started.push(await startBulkRun(db, ctx, admin, kind, lines[kind]));
+        } catch (error) {
+          if (!(error instanceof AdminApiError)) throw error;
+          // Not started (e.g. LIMIT_REACHED): these customers stay dirty for the single path below.
+        }
       }
+      await options.afterCall?.("bulk");
+      for (const runId of started) report.bulkRuns.push(await finishBulkRun(db, ctx, runId, options));
     }
-    await options.afterCall?.("bulk");
-    for (const runId of started) report.bulkRuns.push(await finishBulkRun(db, ctx, runId, options));
-  } else if (candidates.length > 0) report.path = "single";
+  }
 
   // Single calls: everything still dirty (small diffs, bulk leftovers, opt-out sweeps, limits).
   let after = -1n;
@@ -358,6 +376,12 @@ async function sendFlowTriggers(db: pg.ClientBase, ctx: ShopPushContext, admin: 
     if (rows.length === 0) return;
     for (const t of rows) {
       if (Date.now() >= deadline) return;
+      // Tags come first: Flow triggers only spend the bucket above the headroom kept for them.
+      const bucket = admin.bucket?.();
+      if (bucket && bucket.available < bucket.maximum * (options.flowHeadroom ?? FLOW_HEADROOM)) {
+        report.flowDeferred = true;
+        return;
+      }
       budget--;
       const id = String(t.change_id);
       await db.query("update push_flow_triggers set status = 'sending', attempts = attempts + 1 where change_id = $1", [id]);

@@ -9,6 +9,10 @@ import { closeEnginePool } from "../segments/index.server";
 import prisma from "../db.server";
 import { pushShop, pushStatus } from "./push.server";
 import { checkDrift } from "./drift.server";
+import { webhookRequest } from "../../test/helpers/webhooks";
+import { receiveWebhook } from "../sync/receive-webhook.server";
+import { drainEvents } from "../jobs/drain.server";
+import { stopBoss } from "../jobs/queue.server";
 
 let twin: Twin;
 beforeAll(async () => {
@@ -19,6 +23,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await twin?.stop();
+  await stopBoss({ graceful: false });
   await closeSyncPool();
   await closeEnginePool();
 });
@@ -220,6 +225,57 @@ describe("push-back to the twin", () => {
     // THEN the old-prefix tag is replaced by the new one, and the metafield has no offer
     expect(shop.tags(id).sort()).toEqual(["newsletter", "segment/vip"]);
     expect(metafieldOf(shop, id)).toEqual({ segments: ["vip"], offer: null, opted_out: false });
+  });
+
+  it("recognises the customer.tags_added echo of our own push and recomputes nothing", async () => {
+    // GIVEN a customer we just tagged seg:vip
+    const { domain, shop, shopId } = await newShop();
+    const id = 7_100_000_000_010n;
+    await seedPushCustomers(shop, shopId, [{ id, tags: ["newsletter"] }]);
+    await logChanges(shopId, [[id, "vip", "entered"]]);
+    await pushShop(shopId);
+    const changes = await prisma.membershipChange.count({ where: { shopId } });
+
+    // WHEN Shopify delivers the echo of our tagsAdd (the twin's body for customer.tags_added)
+    const response = await receiveWebhook(
+      webhookRequest({ topic: "customer.tags_added", shop: domain, body: { customerId: `gid://shopify/Customer/${id}`, tags: ["seg:vip"], occurredAt: new Date().toISOString() } }),
+    );
+    await drainEvents();
+
+    // THEN sync records it as our echo: no recompute, no new change, nothing to push
+    expect(response.status).toBe(200);
+    const event = await prisma.webhookEvent.findFirstOrThrow({ where: { shop: domain, topic: "customer.tags_added" } });
+    expect(event).toMatchObject({ status: "applied", lastError: "our own tag echo" });
+    expect(await prisma.membershipChange.count({ where: { shopId } })).toBe(changes);
+    expect((await pushShop(shopId)).folded.changes).toBe(0);
+  });
+
+  it("finishes a bulk mutation a crash left running instead of starting it again", async () => {
+    // GIVEN 12 customers entering vip, pushed with a bulk threshold of 5
+    const { domain, shop, shopId } = await newShop();
+    const ids = Array.from({ length: 12 }, (_, i) => 7_100_000_001_000n + BigInt(i));
+    await seedPushCustomers(shop, shopId, ids.map((id) => ({ id, tags: ["newsletter"] })));
+    await logChanges(shopId, ids.map((id) => [id, "vip", "entered"] as [bigint, string, "entered"]));
+
+    // WHEN the push dies right after starting its bulk mutations, and a new push runs
+    await expect(
+      pushShop(shopId, {
+        bulkThreshold: 5,
+        afterCall: (stage) => {
+          if (stage === "bulk") throw new Error("injected crash after bulkOperationRunMutation");
+        },
+      }),
+    ).rejects.toThrow(/injected crash/);
+    const restart = await pushShop(shopId, { bulkThreshold: 5, pollMs: 10 });
+
+    // THEN the restart finished the two recorded runs (tags, metafields) and started none
+    expect(restart.bulkRuns.map((r) => [r.kind, r.status, r.succeeded])).toEqual([
+      ["tags_add", "completed", 12],
+      ["metafields", "completed", 12],
+    ]);
+    expect(twin.bulk(domain).list()).toHaveLength(2);
+    expect(ids.every((id) => shop.tags(id).sort().join() === "newsletter,seg:vip")).toBe(true);
+    expect(restart.remaining).toBe(0);
   });
 
   it("repairs drift: a tag of ours removed in the admin comes back, a stray one goes", async () => {

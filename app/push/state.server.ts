@@ -27,6 +27,8 @@ export interface PushRow {
 export interface ShopPushContext {
   shopId: number;
   domain: string;
+  /** Only installed shops are pushed to (an uninstalled app has no token). */
+  installed: boolean;
   prefix: string;
   optOutTag: string;
   now: Date;
@@ -36,7 +38,10 @@ export interface ShopPushContext {
 }
 
 export async function loadContext(db: pg.ClientBase, shopId: number, now = new Date()): Promise<ShopPushContext> {
-  const shop = await db.query<{ domain: string; settings: unknown }>("select domain, settings from shops where id = $1", [shopId]);
+  const shop = await db.query<{ domain: string; settings: unknown; install_state: string }>(
+    "select domain, settings, install_state from shops where id = $1",
+    [shopId],
+  );
   if (!shop.rows[0]) throw new Error(`Shop ${shopId} does not exist.`);
   const settings = syncSettingsOf(shop.rows[0].settings);
   const segments = new Map<string, { name: string; category: TagCategory }>();
@@ -51,6 +56,7 @@ export async function loadContext(db: pg.ClientBase, shopId: number, now = new D
   return {
     shopId,
     domain: shop.rows[0].domain,
+    installed: shop.rows[0].install_state === "installed",
     prefix: settings.tagPrefix,
     optOutTag: settings.optOutTag,
     now,

@@ -74,6 +74,12 @@ export interface AdminClient {
   shop: string;
   /** Runs one document; returns `data` or throws AdminApiError (after retries where retryable). */
   request<T>(document: string, variables?: Record<string, unknown>): Promise<T>;
+  /**
+   * The shop's bucket as this process last saw it, refilled at the restore rate since: points
+   * available now and the maximum (null before the first response). Lets background work (Flow
+   * triggers) leave headroom for latency-sensitive calls.
+   */
+  bucket?(): { available: number; maximum: number } | null;
 }
 
 async function sendOnce<T>(shop: string, document: string, variables?: Record<string, unknown>): Promise<GraphQLBody<T> & { status: number }> {
@@ -139,6 +145,15 @@ export function adminFor(shop: string): AdminClient {
   }
   return {
     shop,
+    bucket() {
+      const b = lane.bucket;
+      if (!b) return null;
+      const elapsed = (Date.now() - b.at) / 1000;
+      return {
+        available: Math.min(b.status.maximumAvailable, b.status.currentlyAvailable + elapsed * b.status.restoreRate),
+        maximum: b.status.maximumAvailable,
+      };
+    },
     request<T>(document: string, variables?: Record<string, unknown>): Promise<T> {
       const result = lane.tail.then(() => run<T>(document, variables));
       lane.tail = result.catch(() => undefined);
