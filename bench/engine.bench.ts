@@ -46,8 +46,10 @@ try {
       await db.query("vacuum analyze customer_features, customer_category_items, memberships");
       const full = await engine.recomputeShop(shopId, { now: NEXT_DAY });
       log(`nightly full recompute ${full.seconds.toFixed(1)} s, ${full.changes.toLocaleString("en")} changes`);
-      const rebuilt = await engine.recomputeShop(shopId, { now: NEXT_DAY, rebuildRollups: true });
-      log(`full recompute with roll-ups rebuilt from line items ${rebuilt.seconds.toFixed(1)} s`);
+      // The repair path (roll-ups rebuilt from every line item) costs about what the first run does:
+      // measured on the small shop only, to keep the 1 M run bounded.
+      const rebuilt = size < 1_000_000 ? await engine.recomputeShop(shopId, { now: NEXT_DAY, rebuildRollups: true }) : null;
+      if (rebuilt) log(`full recompute with roll-ups rebuilt from line items ${rebuilt.seconds.toFixed(1)} s`);
 
       await engine.updateSegmentSettings(shopId, "lost", { settings: { olderThanDays: 120 } });
       const re = await engine.reevaluateShop(shopId, { now: NEXT_DAY });
@@ -103,13 +105,6 @@ try {
           note: `${shape}: first run after the backfill (roll-ups built from line items, ${first.changes.toLocaleString("en")} initial memberships logged)`,
         },
         {
-          key: `recompute_rebuild_${label(size)}_s`,
-          value: rebuilt.seconds,
-          unit: "s",
-          target: "",
-          note: `${shape}: full recompute that also rebuilds the category roll-ups from every line item (repair path)`,
-        },
-        {
           key: size >= 1_000_000 ? "reevaluate_1m_s" : `reevaluate_${label(size)}_s`,
           value: re.seconds,
           unit: "s",
@@ -124,6 +119,15 @@ try {
           note: `customer_features with its index; roll-ups ${mb(sizes[0].rollups).toFixed(0)} MB, memberships ${mb(sizes[0].memberships).toFixed(0)} MB`,
         },
       );
+      if (rebuilt) {
+        figures.push({
+          key: `recompute_rebuild_${label(size)}_s`,
+          value: rebuilt.seconds,
+          unit: "s",
+          target: "",
+          note: `${shape}: full recompute that also rebuilds the category roll-ups from every line item (repair path)`,
+        });
+      }
       if (size === Math.max(...SIZES)) {
         figures.push(
           {
