@@ -17,7 +17,7 @@ import { fieldResolver, rootValue, typeResolver, type ExecContext } from "./reso
 import { ADMIN_API_VERSION, adminSchema, parseAndValidate, toShopifyError, type ShopifyGraphQLError } from "./schema.ts";
 import { TwinShop, toBig, type ApiFaults, type NewCustomer, type NewOrder, type ShopOptions } from "./shop.ts";
 import { generateTwinStore, type TwinStoreOptions } from "./test-store.ts";
-import { readSubscriptions, WebhookDispatcher, type Subscription, type WebhookFaults } from "./webhooks.ts";
+import { readScopes, readSubscriptions, WebhookDispatcher, type Subscription, type WebhookFaults } from "./webhooks.ts";
 
 export interface TwinOptions {
   port?: number;
@@ -136,7 +136,7 @@ export class Twin {
       seed: options.seed,
     });
     this.tokens = new TokenStore({
-      scopes: options.scopes ?? "read_customers,write_customers,read_orders,read_all_orders,read_products,read_discounts,write_discounts",
+      scopes: options.scopes ?? readScopes(toml) ?? "read_customers,write_customers,read_orders,read_all_orders",
       accessTokenTtlS: options.accessTokenTtlS ?? 3600,
       refreshTokenTtlS: 90 * 86_400,
     });
@@ -461,7 +461,7 @@ export class Twin {
     const faults: ApiFaults = this.shop(domain).apiFaults;
     if (faults.timeouts && faults.timeouts > 0) {
       faults.timeouts--;
-      setTimeout(() => req.socket.destroy(), faults.timeoutMs ?? 10_000);
+      setTimeout(() => req.socket.destroy(), faults.timeoutMs ?? 10_000).unref();
       return;
     }
     let body: { query?: string; variables?: Record<string, unknown>; operationName?: string };

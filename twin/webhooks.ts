@@ -69,6 +69,12 @@ export function readSubscriptions(tomlPath: string): Subscription[] {
   return subs;
 }
 
+/** The app's requested scopes (`[access_scopes] scopes`), as token exchange grants them. */
+export function readScopes(tomlPath: string): string | null {
+  const config = parseToml(readFileSync(tomlPath, "utf8")) as { access_scopes?: { scopes?: string } };
+  return config.access_scopes?.scopes?.replace(/\s+/g, "") || null;
+}
+
 export function signWebhook(rawBody: string, secret: string) {
   return createHmac("sha256", secret).update(rawBody, "utf8").digest("base64");
 }
