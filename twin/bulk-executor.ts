@@ -30,6 +30,7 @@ type Resolvable = Record<string, unknown>;
 
 export class BulkExecutor {
   private readonly argsCache = new Map<FieldNode, Record<string, unknown>>();
+  private variables: Record<string, unknown>;
   private readonly fieldsCache = new Map<string, FieldNode[]>();
   private readonly selectionIds = new WeakMap<SelectionSetNode, number>();
   private nextSelectionId = 0;
@@ -37,10 +38,24 @@ export class BulkExecutor {
   constructor(
     private readonly schema: GraphQLSchema,
     private readonly fragments: Record<string, FragmentDefinitionNode>,
-    private readonly variables: Record<string, unknown>,
+    variables: Record<string, unknown>,
     private readonly ctx: ExecContext,
     private readonly out: string[],
-  ) {}
+  ) {
+    this.variables = variables;
+  }
+
+  /** New (coerced) variables for the next run of the same document (bulk mutation lines). */
+  setVariables(variables: Record<string, unknown>) {
+    this.variables = variables;
+    this.argsCache.clear();
+  }
+
+  /** Resolves and completes one field of `source` (e.g. a root mutation field) as JSON. */
+  field(source: unknown, parentType: GraphQLObjectType, node: FieldNode): unknown {
+    const def = parentType.getFields()[node.name.value];
+    return this.complete(this.resolve(source, def, node), def.type, node.selectionSet);
+  }
 
   /** Fields of a selection set that apply to `typeName` (fragments and type conditions resolved). */
   private fields(selectionSet: SelectionSetNode, typeName: string): FieldNode[] {

@@ -3,8 +3,8 @@
 // uploaded JSONL file and produce result lines with `__lineNumber`. Up to 5 of each type run at
 // once per shop; `bulk_operations/finish` is delivered when one ends.
 import {
-  execute,
   getNamedType,
+  getVariableValues,
   Kind,
   type DocumentNode,
   type FieldNode,
@@ -14,8 +14,8 @@ import {
 } from "graphql";
 import { stringifyExact } from "./json.ts";
 import { BulkExecutor, isConnectionType } from "./bulk-executor.ts";
-import { fieldResolver, rootValue, typeResolver, type ExecContext } from "./resolvers.ts";
-import { adminSchema, parseAndValidate } from "./schema.ts";
+import { rootValue, type ExecContext } from "./resolvers.ts";
+import { adminSchema, parseAndValidate, toShopifyError } from "./schema.ts";
 
 export type BulkStatus = "CREATED" | "RUNNING" | "COMPLETED" | "CANCELING" | "CANCELED" | "FAILED" | "EXPIRED";
 
@@ -226,10 +226,16 @@ export class BulkManager {
     if (this.cancelRequested.has(op.id)) return this.finish(op, [], "CANCELED");
     op.status = "RUNNING";
     const schema = adminSchema();
+    const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
+    const fragments: Record<string, FragmentDefinitionNode> = {};
+    for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
+    const field = operation.selectionSet.selections[0] as FieldNode;
+    const key = field.alias?.value ?? field.name.value;
+    const mutationType = schema.getMutationType()!;
+    const executor = new BulkExecutor(schema, fragments, {}, this.options.context(), []);
     const out: string[] = [];
-    const input = file.split("\n");
     let lineNumber = 0;
-    for (const raw of input) {
+    for (const raw of file.split("\n")) {
       const line = raw.trim();
       if (!line) {
         lineNumber++;
@@ -242,10 +248,20 @@ export class BulkManager {
         op.errorCode = "INTERNAL_SERVER_ERROR";
         return this.finish(op, out, "FAILED");
       }
-      const result = await execute({ schema, document, variableValues: variables, contextValue: this.options.context(), rootValue, fieldResolver, typeResolver });
       const entry: Record<string, unknown> = {};
-      if (result.errors?.length) entry.errors = result.errors.map((e) => ({ message: e.message, locations: e.locations, path: e.path }));
-      entry.data = result.data ?? null;
+      const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables);
+      if (coerced.errors) {
+        entry.errors = coerced.errors.map((e) => toShopifyError(e));
+        entry.data = null;
+      } else {
+        executor.setVariables(coerced.coerced);
+        try {
+          entry.data = { [key]: executor.field(rootValue, mutationType, field) };
+        } catch (error) {
+          entry.errors = [{ message: error instanceof Error ? error.message : String(error), path: [key] }];
+          entry.data = { [key]: null };
+        }
+      }
       entry.__lineNumber = lineNumber++;
       out.push(stringifyExact(entry));
       op.rootObjectCount++;
