@@ -22,7 +22,7 @@ export {
   SegmentSettingsError,
   type SegmentSettings,
 } from "./settings.server";
-export { previewCustomSegment, compileCustomRule } from "./custom.server";
+export { previewCustomSegment, compileCustomRule, compileCustomRule as compileRule } from "./custom.server";
 export { validateRule, type Rule, type RuleError } from "./rules";
 export { CATALOGUE, RFM_GROUPS, RFM_GRID, rfmGroupOf } from "./catalogue";
 export { FEATURES, type FeatureName } from "./features";

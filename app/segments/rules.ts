@@ -2,6 +2,7 @@
 // with path-addressed errors and compiled to SQL in which every value is a bind parameter and every
 // column comes from the fixed allow-list in features.ts. Catalogue segments are rule trees too, so
 // one compiler serves the catalogue, custom segments, the change log's "why" and explanations.
+import { CATALOGUE_KEYS, RFM_SEGMENT_KEYS } from "./catalogue";
 import { FEATURES, STATS, isFeatureName, type FeatureName, type StatName } from "./features";
 
 export type NumberCmp = "=" | "!=" | "<" | "<=" | ">" | ">=";
@@ -38,10 +39,10 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /**
- * Checks a custom rule tree. `segmentKeys` are the segments a rule may reference (catalogue and
- * RFM keys). Errors name the path of the offending node, e.g. `rules[1].value`.
+ * Checks a custom rule tree. `segmentKeys` are the segments a rule may reference (default: the
+ * catalogue and RFM keys). Errors name the path of the offending node, e.g. `rules[1].value`.
  */
-export function validateRule(tree: unknown, segmentKeys: readonly string[]): { ok: true; rule: Rule } | { ok: false; errors: RuleError[] } {
+export function validateRule(tree: unknown, segmentKeys: readonly string[] = [...CATALOGUE_KEYS, ...RFM_SEGMENT_KEYS]): { ok: true; rule: Rule } | { ok: false; errors: RuleError[] } {
   const errors: RuleError[] = [];
   let nodes = 0;
   const visit = (node: unknown, path: string, depth: number) => {
