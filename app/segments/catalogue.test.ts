@@ -272,13 +272,13 @@ describe("catalogue boundaries (shop-local days)", () => {
     expect(ids.map((id) => seg.get(id)?.includes("big-first-order"))).toEqual([false, false, true, true]);
   });
 
-  it("cart-abandoner is a documented hook: disabled by default, nobody in it", async () => {
+  it("cart-abandoner (web pixel checkouts, app/browsing/): disabled by default, nobody in it without browsing data", async () => {
     const s = await shop();
     const id = await customer(s.id, [{ processedAt: daysAgo(1) }]);
     await recomputeShop(s.id, { now: NOW });
     expect((await segmentsOf(s.id)).get(id)).not.toContain("cart-abandoner");
     const why = await explainMembership(s.id, id, "cart-abandoner", { now: NOW });
-    expect(why).toMatchObject({ enabled: false, matches: false, rule: { op: "never" } });
+    expect(why).toMatchObject({ enabled: false, matches: false, rule: { op: "cmp", feature: "days_since_abandoned_checkout", pass: false } });
   });
 
   it("opted-out customers are in no segment, and customers without orders are only in rules that say so", async () => {

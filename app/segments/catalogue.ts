@@ -3,6 +3,7 @@
 // "days since" = shop-local calendar days between the order's local date and the evaluation's local
 // date; "within N days" = 0..N days ago; "older than N days" = more than N days ago.
 import type { CatalogueRule } from "./rules";
+import { BROWSING_CATALOGUE, cartAbandonerRule } from "./browsing";
 
 export interface SettingDef {
   default: number;
@@ -240,11 +241,10 @@ export const CATALOGUE: CatalogueEntry[] = [
     group: "behaviour",
     enabledByDefault: false,
     settings: { withinDays: days("Checkout within (days)", 7) },
-    // Hook: checkouts (checkouts/* webhooks, web pixel) arrive with another issue. That issue adds an
-    // `abandoned_checkouts_7d` feature (count of checkouts in the window without an order) to
-    // features.ts/customer_features and replaces this node with a comparison on it.
-    rule: () => ({ op: "never", reason: "checkout data is not collected yet" }),
+    // Checkouts come from the web pixel (app/browsing/, browsing.ts); the browsing lookback is 30 days.
+    rule: cartAbandonerRule,
   },
+  ...BROWSING_CATALOGUE,
 ];
 
 // ---------------------------------------------------------------------------------------------

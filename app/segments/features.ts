@@ -1,5 +1,6 @@
 // The fixed allow-list of per-customer features a rule may name. Rule input only ever selects an
 // entry of this table by its name; the SQL text comes from here, never from the input.
+import { BROWSING_FEATURES } from "./browsing";
 
 export type FeatureType = "number" | "text";
 
@@ -42,6 +43,7 @@ export const FEATURES = {
   f_score: { type: "number", sql: "f.f_score", label: "RFM frequency score (1-5)" },
   m_score: { type: "number", sql: "f.m_score", label: "RFM monetary score (1-5)" },
   rfm_group: { type: "text", sql: "f.rfm_group", label: "RFM group" },
+  ...BROWSING_FEATURES,
 } as const satisfies Record<string, FeatureDef>;
 
 export type FeatureName = keyof typeof FEATURES;

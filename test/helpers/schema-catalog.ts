@@ -9,7 +9,12 @@ export async function describeSchema(url: string, ignoreTables: string[] = []): 
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const ignore = ignoreTables.length ? ignoreTables : ["_prisma_migrations"];
+    // Partitions of a partitioned table (pixel_events' day tables) are data, not schema: Prisma
+    // models only the parent. Its indexes print as "ON ONLY parent", the same index otherwise.
+    const partitions = await client.query<{ name: string }>(
+      "select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'public' and c.relispartition",
+    );
+    const ignore = [...(ignoreTables.length ? ignoreTables : ["_prisma_migrations"]), ...partitions.rows.map((r) => r.name)];
     const columns = await client.query(
       `select table_name, column_name, data_type, udt_name, is_nullable,
               coalesce(regexp_replace(column_default, '_seq''?::regclass', '', 'g'), '') as dflt,
@@ -22,7 +27,7 @@ export async function describeSchema(url: string, ignoreTables: string[] = []): 
       [[...ignore, "_prisma_migrations"]],
     );
     const indexes = await client.query(
-      `select tablename, indexname, replace(indexdef, 'public.', '') as def
+      `select tablename, indexname, replace(replace(indexdef, 'public.', ''), ' ON ONLY ', ' ON ') as def
          from pg_indexes where schemaname = 'public' and not (tablename = any($1))
         order by tablename, indexname`,
       [[...ignore, "_prisma_migrations"]],
