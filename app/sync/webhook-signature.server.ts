@@ -4,7 +4,6 @@
 // directly because `authenticate.webhook` then loads the shop's offline session through Prisma on
 // every delivery (the largest cost on the request path, measured in bench/sync.bench.ts) for an
 // admin client these routes never use; the work happens later, in the queue.
-import "@shopify/shopify-api/adapters/web-api";
 import { LogSeverity, shopifyApi, WebhookValidationErrorReason, type Shopify } from "@shopify/shopify-api";
 import { API_VERSION } from "../shopify.server";
 
