@@ -84,16 +84,23 @@ export async function listMembers(shopId: number, segmentKey: string, query: Mem
   const seek = cursor
     ? Prisma.sql`and (${sortSql}, m.customer_id) ${Prisma.raw(cmp)} (${cursor.v}${cast}, ${BigInt(cursor.id)})`
     : Prisma.empty;
-  const [rows, total] = await Promise.all([
-    prisma.$queryRaw<
-      { customer_id: bigint; entered_at: Date; orders_count: number | null; spend_lifetime: string | null; aov: string | null; last_order_at: Date | null; rfm_group: string | null; sort_value: string }[]
-    >`select m.customer_id, m.entered_at, f.orders_count, f.spend_lifetime::text as spend_lifetime, f.aov::text as aov,
+  type Row = { customer_id: bigint; entered_at: Date; orders_count: number | null; spend_lifetime: string | null; aov: string | null; last_order_at: Date | null; rfm_group: string | null; sort_value: string };
+  const select = prisma.$queryRaw<Row[]>`select m.customer_id, m.entered_at, f.orders_count, f.spend_lifetime::text as spend_lifetime, f.aov::text as aov,
              f.last_order_at, f.rfm_group, (${sortSql})::text as sort_value
         from memberships m
         left join customer_features f on f.shop_id = m.shop_id and f.customer_id = m.customer_id
        where m.shop_id = ${shopId} and m.segment_key = ${segmentKey} ${seek}
        order by ${sortSql} ${Prisma.raw(order)}, m.customer_id ${Prisma.raw(order)}
-       limit ${limit + 1}`,
+       limit ${limit + 1}`;
+  // Sorting by a feature needs every member's feature row: one hash join over the shop's feature
+  // table beats one index probe per member (45,000 probes: ~400 ms; hash join: a fraction), and
+  // the planner, seeing cheap random reads, would pick the probes. Customer and entry order
+  // read the membership index directly.
+  const byFeature = sort !== "customer" && sort !== "entered";
+  const [rows, total] = await Promise.all([
+    byFeature
+      ? prisma.$transaction([prisma.$executeRaw`set local enable_nestloop = off`, select]).then(([, r]) => r)
+      : select,
     prisma.membership.count({ where: { shopId, segmentKey } }),
   ]);
   const more = rows.length > limit;
