@@ -5,7 +5,7 @@ import { Prisma } from "../generated/prisma/client";
 import prisma from "../db.server";
 
 export const MEMBER_SORTS = {
-  customer: { sql: "m.customer_id::numeric", kind: "number" },
+  customer: { sql: "m.customer_id", kind: "id" },
   entered: { sql: "m.entered_at", kind: "date" },
   orders: { sql: "coalesce(f.orders_count, 0)::numeric", kind: "number" },
   spend: { sql: "coalesce(f.spend_lifetime, 0)", kind: "number" },
@@ -80,7 +80,7 @@ export async function listMembers(shopId: number, segmentKey: string, query: Mem
   const cmp = readDesc ? "<" : ">";
   const order = readDesc ? "desc" : "asc";
   const sortSql = Prisma.raw(def.sql);
-  const cast = Prisma.raw(def.kind === "date" ? "::timestamptz" : "::numeric");
+  const cast = Prisma.raw(def.kind === "date" ? "::timestamptz" : def.kind === "id" ? "::bigint" : "::numeric");
   const seek = cursor
     ? Prisma.sql`and (${sortSql}, m.customer_id) ${Prisma.raw(cmp)} (${cursor.v}${cast}, ${BigInt(cursor.id)})`
     : Prisma.empty;
