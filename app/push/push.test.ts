@@ -278,6 +278,27 @@ describe("push-back to the twin", () => {
     expect(restart.remaining).toBe(0);
   });
 
+  it("retries a bulk line Shopify refused through a single call that fits the customer under 250 tags", async () => {
+    // GIVEN 8 customers entering vip and rfm-champions, one of them already holding 249 tags
+    const { shop, shopId } = await newShop();
+    const ids = Array.from({ length: 8 }, (_, i) => 7_100_000_002_000n + BigInt(i));
+    const full = ids[3];
+    await seedPushCustomers(shop, shopId, ids.map((id) => ({ id, tags: id === full ? Array.from({ length: 249 }, (_, i) => `t${i}`) : ["newsletter"] })));
+    await logChanges(shopId, ids.flatMap((id) => [[id, "vip", "entered"], [id, "rfm-champions", "entered"]] as [bigint, string, "entered"][]));
+
+    // WHEN pushed as a large diff (threshold 5)
+    const report = await pushShop(shopId, { bulkThreshold: 5, pollMs: 10 });
+
+    // THEN the bulk tagsAdd refused that customer's line, and the single path added what fits
+    expect(report.path).toBe("bulk");
+    expect(report.bulkRuns.find((r) => r.kind === "tags_add")).toMatchObject({ status: "completed", succeeded: 7, failed: 1 });
+    expect(shop.tags(full)).toHaveLength(250);
+    expect(shop.tags(full)).toContain("seg:vip");
+    expect(ids.filter((id) => id !== full).every((id) => shop.tags(id).sort().join() === "newsletter,seg:rfm-champions,seg:vip")).toBe(true);
+    expect(report.remaining).toBe(0);
+    expect((await pushStatus(shopId)).notices[0]).toMatchObject({ code: "tag_limit", suppressed: ["seg:rfm-champions"] });
+  });
+
   it("repairs drift: a tag of ours removed in the admin comes back, a stray one goes", async () => {
     const { shop, shopId } = await newShop();
     const a = 7_100_000_000_007n;
