@@ -100,8 +100,9 @@ export async function ingestPixelBatch(batch: ParsedBatch, options: IngestOption
 }
 
 // ---------------------------------------------------------------------------------------------
-// Group commit: concurrent requests' batches are written together by one statement (at most
-// MAX_IN_FLIGHT statements at a time); each request is answered once its own events are committed.
+// Group commit: the batches of requests that arrive while a write is in flight are written together
+// by the next statement (one at a time by default: bigger groups beat parallel small writes on a
+// small machine); each request is answered once its own events are committed.
 
 interface Pending {
   shopId: number;
@@ -112,7 +113,7 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
-const MAX_IN_FLIGHT = Number(process.env.PIXEL_WRITERS ?? 2);
+const MAX_IN_FLIGHT = Number(process.env.PIXEL_WRITERS ?? 1);
 const MAX_EVENTS_PER_WRITE = 2000;
 
 class GroupWriter {
