@@ -157,7 +157,8 @@ export async function finishBulkRun(db: pg.ClientBase, ctx: ShopPushContext, run
   try {
     await saveRows(db, ctx.shopId, [...touched.values()]);
     const status = op?.status === "COMPLETED" ? "completed" : "failed";
-    await db.query("update push_bulk_runs set status = $2, succeeded = $3, failed = $4, finished_at = now(), error = $5 where id = $1", [
+    // The lines (customer ids) are dropped once applied: the run keeps its counts only.
+    await db.query("update push_bulk_runs set status = $2, succeeded = $3, failed = $4, finished_at = now(), error = $5, lines = '[]'::jsonb where id = $1", [
       String(runId),
       status,
       succeeded,
