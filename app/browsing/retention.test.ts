@@ -3,6 +3,7 @@ import pg from "pg";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { closeEnginePool, updateSegmentSettings } from "../segments/index.server";
 import { createShop } from "../../test/factories";
+import { eraseBrowsingCustomer } from "./compliance.server";
 import { forgetShops, ingestPixelBatch, pixelToken } from "./ingest.server";
 import { forgetPartitions, listPartitions } from "./partitions.server";
 import { closeBrowsingPool } from "./pool.server";
@@ -88,5 +89,19 @@ describe("pixel retention", () => {
     expect(await member()).toBe(0);
     const changes = await db.query("select change from membership_changes where shop_id = $1 and segment_key = 'deep-browser' order by id", [s.id]);
     expect(changes.rows.map((r) => r.change)).toEqual(["entered", "left"]);
+  });
+
+  it("erasing a customer removes their clients' events, anonymous ones included, and nobody else's", async () => {
+    // GIVEN a client that browsed anonymously for 5 days then logged in as customer 77, and another shopper
+    const s = await createShop();
+    await browseDaily(s.domain, "client-x", 5);
+    await ingestPixelBatch({ shop: s.domain, token: pixelToken(s.domain), clientId: "client-x", events: [event(99, new Date(NOW.getTime() - 1000), { customerId: 77n })] }, { now: NOW });
+    await browseDaily(s.domain, "client-y", 3);
+    // WHEN customer 77 is erased
+    const n = await eraseBrowsingCustomer(db, s.id, 77n);
+    // THEN their 6 events and the link are gone; the other client's 3 events stay
+    expect(n).toBe(6 + 1 + 1);
+    expect(await eventsOf(s.id)).toBe(3);
+    expect((await db.query("select client_id from browsing_clients where shop_id = $1", [s.id])).rows).toEqual([{ client_id: "client-y" }]);
   });
 });
