@@ -75,7 +75,14 @@ if (process.argv.includes("--load-child")) {
   const twin = await startTwin({ bulkStepDelayMs: 5 });
   await twin.seed(DOMAIN, generateStore({ customers: CUSTOMERS, ordersPerCustomer: ORDERS_PER_CUSTOMER, seed: 404, domain: DOMAIN }));
   const shop = twin.shop(DOMAIN);
-  const totals = { orders: shop.orders.length, lineItems: shop.orders.reduce((n, o) => n + o.lineItems.length, 0) };
+  const cents = (v: string) => Math.round(Number(v) * 100);
+  const totals = {
+    orders: shop.orders.length,
+    lineItems: shop.orders.reduce((n, o) => n + o.lineItems.length, 0),
+    totalCents: shop.orders.reduce((n, o) => n + cents(o.totalPrice), 0),
+    refundedCents: shop.orders.reduce((n, o) => n + o.refunds.reduce((m, r) => m + cents(r.amount), 0), 0),
+    customers: shop.customers.length,
+  };
   console.log(JSON.stringify({ url: twin.url, ...totals }));
   process.stdin.resume();
   process.stdin.on("end", () => twin.stop().then(() => process.exit(0)));
@@ -159,7 +166,7 @@ async function main() {
       stdio: ["pipe", "pipe", "inherit"],
     });
     const first = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once("line", resolve));
-    const twinInfo = JSON.parse(first) as { url: string; orders: number; lineItems: number };
+    const twinInfo = JSON.parse(first) as { url: string; orders: number; lineItems: number; totalCents: number; refundedCents: number; customers: number };
     log(`twin ready: ${twinInfo.orders.toLocaleString("en")} orders, ${twinInfo.lineItems.toLocaleString("en")} line items`);
     routeShopifyTrafficTo(twinInfo.url);
     const grant = (await (await fetch(`${twinInfo.url}/__twin/shops/${DOMAIN}/install`, { method: "POST" })).json()) as {
@@ -190,12 +197,21 @@ async function main() {
     const seconds = run.rows[0].s as number;
     const peak = rss.stop();
     const stored = await syncPool().query(
-      "select (select count(*)::int from orders) as orders, (select count(*)::int from line_items) as items, (select count(*)::int from customers) as customers",
+      `select (select count(*)::int from orders) as orders, (select count(*)::int from line_items) as items,
+              (select count(*)::int from customers) as customers,
+              (select round(sum(total_price) * 100)::bigint from orders) as total_cents,
+              (select round(sum(refunded_amount) * 100)::bigint from orders) as refunded_cents`,
     );
     log(`backfill: ${stored.rows[0].orders.toLocaleString("en")} orders, ${stored.rows[0].items.toLocaleString("en")} line items, ${stored.rows[0].customers.toLocaleString("en")} customers in ${seconds.toFixed(1)} s (export ${Number(run.rows[0].export_s).toFixed(1)} s); with the engine's recompute ${((performance.now() - startedAt) / 1000).toFixed(1)} s; peak RSS ${peak.toFixed(0)} MB`);
-    if (stored.rows[0].orders !== twinInfo.orders || stored.rows[0].items !== twinInfo.lineItems) {
-      throw new Error(`backfill incomplete: db ${stored.rows[0].orders}/${stored.rows[0].items} vs twin ${twinInfo.orders}/${twinInfo.lineItems}`);
+    const dbTotals = {
+      orders: stored.rows[0].orders, lineItems: stored.rows[0].items, customers: stored.rows[0].customers,
+      totalCents: Number(stored.rows[0].total_cents), refundedCents: Number(stored.rows[0].refunded_cents),
+    };
+    const twinTotals = { orders: twinInfo.orders, lineItems: twinInfo.lineItems, customers: twinInfo.customers, totalCents: twinInfo.totalCents, refundedCents: twinInfo.refundedCents };
+    if (JSON.stringify(dbTotals) !== JSON.stringify(twinTotals)) {
+      throw new Error(`backfill differs from the twin: db ${JSON.stringify(dbTotals)} vs twin ${JSON.stringify(twinTotals)}`);
     }
+    log(`counts and sums equal the twin's: ${JSON.stringify(dbTotals)}`);
     child.stdin!.end();
 
   figures.push(
@@ -203,7 +219,7 @@ async function main() {
     { key: "backfill_rss_mb", value: peak, unit: "MB", target: "", note: "peak RSS of the app process during the backfill (twin in its own process)" },
   );
   }
-  recordFigures("sync", figures);
+  if (process.env.BENCH_SYNC_RECORD !== "0") recordFigures("sync", figures);
   await prisma.$disconnect();
   await closeSyncPool();
   await server.stop();
