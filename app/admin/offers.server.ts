@@ -4,6 +4,8 @@ import prisma from "../db.server";
 import { LOCALES } from "../i18n/i18n";
 import type { AdminShop } from "./context.server";
 import { deleteOffer, offerResults, saveOffer } from "../offers/offers.server";
+import { requestOffersPublish } from "../offers/jobs.server";
+import { requestPush } from "../push/jobs.server";
 import { updateSegmentSettings } from "../segments/index.server";
 import { listShopSegments } from "./segment-list.server";
 
@@ -121,14 +123,26 @@ export async function saveOfferForm(shop: AdminShop, form: FormData): Promise<{ 
   };
   await materializeSegmentRow(shop.id, input.segmentKey);
   const result = await saveOffer(shop.id, input);
-  if (result.ok) return { ok: true, id: result.offer.id };
+  if (result.ok) {
+    await announceOffersChanged(shop.id);
+    return { ok: true, id: result.offer.id };
+  }
   return { ok: false, errors: Object.fromEntries(result.errors.map((e) => [e.field, `offers.error.${e.code}`])) };
 }
 
 export async function deleteOfferForm(shop: AdminShop, form: FormData): Promise<boolean> {
   const id = Number(form.get("id"));
   if (!Number.isSafeInteger(id)) return false;
-  return deleteOffer(shop.id, id);
+  const deleted = await deleteOffer(shop.id, id);
+  if (deleted) await announceOffersChanged(shop.id);
+  return deleted;
+}
+
+// The storefront reads offers from the shop metafield and each customer's offer from their
+// metafield: republish the feed, and let the push re-derive the customers' offers.
+async function announceOffersChanged(shopId: number) {
+  await requestOffersPublish(shopId);
+  await requestPush(shopId, { delaySeconds: 0 });
 }
 
 // saveOffer checks the `segments` table, where a catalogue or RFM segment has a row only once its

@@ -4,6 +4,7 @@ import { getBoss, QUEUES, stopBoss } from "./queue.server";
 import { processEvents, sweepStuckEvents } from "../sync/events.server";
 import { driveRun, startReconciliationForAllShops } from "../sync/runs.server";
 import { resetPushWorkers, startPushWorkers } from "../push/jobs.server";
+import { resetOffersWorkers, startOffersWorkers } from "../offers/jobs.server";
 
 interface EventJob {
   eventId: string;
@@ -66,6 +67,8 @@ export async function startWorkers(options: WorkerOptions = {}) {
   }
   // Push-back (app/push): push-shop jobs, its sweep and nightly drift check.
   await startPushWorkers({ schedule: options.schedule ?? true, pollingIntervalSeconds: polling });
+  // Offers feed (shop metafield for the theme extension), published after offer edits.
+  await startOffersWorkers({ pollingIntervalSeconds: polling });
   // Events recorded before a crash and never finished: back in the queue now.
   await sweepStuckEvents(0);
 }
@@ -74,5 +77,6 @@ export async function stopWorkers(options: { graceful?: boolean } = {}) {
   if (!started) return;
   started = false;
   resetPushWorkers();
+  resetOffersWorkers();
   await stopBoss({ graceful: options.graceful ?? true });
 }
