@@ -14,4 +14,5 @@ step "tests"; npx vitest run "$@"
 # The embedded app in a real browser (Debian's Chromium) against the twin; only for the full check.
 if [ $# -eq 0 ]; then
   step "browser"; bash scripts/install-browser.sh; npx vitest run --config test/browser/vitest.config.ts
+  step "admin in the browser"; npx vitest run --config test/browser/admin-vitest.config.ts
 fi
