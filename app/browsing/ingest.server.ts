@@ -66,6 +66,13 @@ const buckets = new TokenBuckets({
   capacity: Number(process.env.PIXEL_RATE_CAPACITY ?? 600),
   refillPerSecond: Number(process.env.PIXEL_RATE_PER_SECOND ?? 10),
 });
+let rateClock = () => Date.now();
+
+/** Tests: start with full buckets and, when given, a clock of their own for the rate limit. */
+export function resetRateLimits(clock: () => number = () => Date.now()) {
+  buckets.clear();
+  rateClock = clock;
+}
 
 export interface IngestOptions {
   /** The clock (tests and the replay of history). */
@@ -88,7 +95,7 @@ export async function ingestPixelBatch(batch: ParsedBatch, options: IngestOption
   if (!shop || !shop.installed) return { status: 404, body: { error: "Unknown shop, or the app is not installed." } };
   if (!tokenMatches(batch.shop, batch.token)) return { status: 401, body: { error: "The pixel token does not belong to this shop." } };
   const key = `${shop.id}:${batch.clientId}`;
-  if (!buckets.take(key, batch.events.length, Date.now())) {
+  if (!buckets.take(key, batch.events.length, rateClock())) {
     const seconds = buckets.retryAfter(key, batch.events.length);
     return { status: 429, body: { error: "Too many events from this client." }, headers: { "Retry-After": String(seconds) } };
   }

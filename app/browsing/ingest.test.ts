@@ -8,7 +8,7 @@ import { action } from "../routes/pixel.events";
 import { createShop } from "../../test/factories";
 import { batchesOf, generateTraffic, type Traffic } from "../../test/helpers/pixel-traffic";
 import { DWELL_CAP_MS, LOOKBACK_DAYS, SESSION_GAP_MS, refreshBrowsing } from "./features.server";
-import { forgetShops, ingestPixelBatch, pixelToken } from "./ingest.server";
+import { forgetShops, ingestPixelBatch, pixelToken, resetRateLimits } from "./ingest.server";
 import { forgetPartitions } from "./partitions.server";
 import { closeBrowsingPool } from "./pool.server";
 import { parseBatch, type WireBatch, type WireEvent } from "./wire";
@@ -20,6 +20,7 @@ afterAll(async () => {
   await closeEnginePool();
 });
 beforeEach(() => {
+  resetRateLimits();
   forgetShops();
   forgetPartitions();
 });
@@ -91,6 +92,8 @@ describe("pixel ingest endpoint", () => {
   });
 
   it("rate-limits a client that floods, and drops events from a wrong clock", async () => {
+    // GIVEN a stopped clock, so that no tokens refill however slow the machine
+    resetRateLimits(() => 1_800_000_000_000);
     const shop = await createShop();
     const hundred = Array.from({ length: 100 }, (_, i) => ({ id: `f-${i}` }));
     const statuses: number[] = [];

@@ -30,6 +30,10 @@ export class TokenBuckets {
     return true;
   }
 
+  clear() {
+    this.buckets.clear();
+  }
+
   /** Seconds until `cost` tokens are available for `key`. */
   retryAfter(key: string, cost: number): number {
     const b = this.buckets.get(key);
