@@ -33,8 +33,20 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
       process.exit(130);
     }
     process.stdout.write("\nStopping (Ctrl-C again to quit at once)...\n");
+    stopping = true;
     stop.abort();
   });
+}
+
+// Once stopping, requests and jobs still in flight lose their connections: expected, not news.
+let stopping = false;
+const EXPECTED_WHILE_STOPPING = /terminating connection|Connection terminated|Client was closed|pool after calling end|ECONNREFUSED/;
+for (const method of ["error", "warn"] as const) {
+  const original = console[method].bind(console);
+  console[method] = (...args: unknown[]) => {
+    if (stopping && args.some((a) => EXPECTED_WHILE_STOPPING.test(a instanceof Error ? a.message : String(a)))) return;
+    original(...args);
+  };
 }
 
 let code = 0;
@@ -48,7 +60,8 @@ try {
     else console.error(`\nThe demo failed: ${(error as Error).stack ?? error}`);
   }
 }
-const problems = await stopAll();
+stopping = true;
+const problems = await stopAll(stop.signal.aborted, (name, seconds) => process.stdout.write(`  stopped ${name} (${seconds.toFixed(1)} s)\n`));
 if (problems.length) console.error(`While stopping: ${problems.join("; ")}`);
 process.stdout.write("Everything the demo started is stopped.\n");
 process.exit(stop.signal.aborted && code === 0 ? 0 : code);

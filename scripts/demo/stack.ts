@@ -14,21 +14,31 @@ import { startAppServer, type AppServer } from "../../test/helpers/app-server.ts
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 
-type Stop = { name: string; stop: () => Promise<void> };
+/** `fast`: the user pressed Ctrl-C; do not wait for work in hand (the demo's database is recreated next run). */
+type Stop = { name: string; rank: number; stop: (fast: boolean) => Promise<void> };
 const stops: Stop[] = [];
 
-/** Registers something to stop on exit (stopped last-in, first-out). */
-export function onStop(name: string, stop: () => Promise<void>) {
-  stops.push({ name, stop });
+/**
+ * Stop order, whatever the start order: nothing new comes in (the twin stops delivering, the app
+ * stops answering), then the workers finish, then the connections close, then PostgreSQL.
+ */
+const RANK: Record<string, number> = { "Shopify twin": 1, "app server": 2, workers: 3, "database pools": 4, "demo database pool": 5, PostgreSQL: 6 };
+
+/** Registers something to stop on exit. */
+export function onStop(name: string, stop: (fast: boolean) => Promise<void>) {
+  stops.push({ name, rank: RANK[name] ?? 0, stop });
+  stops.sort((a, b) => b.rank - a.rank);
 }
 
-/** Stops everything started, in reverse order; errors are collected, never thrown midway. */
-export async function stopAll(): Promise<string[]> {
+/** Stops everything started, in RANK order; errors are collected, never thrown midway. */
+export async function stopAll(fast = false, onStopped?: (name: string, seconds: number) => void): Promise<string[]> {
   const problems: string[] = [];
   while (stops.length) {
     const { name, stop } = stops.pop()!;
+    const t = performance.now();
     try {
-      await Promise.race([stop(), new Promise((_, reject) => setTimeout(() => reject(new Error("timed out after 15 s")), 15_000).unref())]);
+      await Promise.race([stop(fast), new Promise((_, reject) => setTimeout(() => reject(new Error("timed out after 15 s")), 15_000).unref())]);
+      onStopped?.(name, (performance.now() - t) / 1000);
     } catch (error) {
       problems.push(`${name}: ${(error as Error).message}`);
     }
@@ -141,8 +151,8 @@ export async function startInProcessWorkers() {
     await closeEnginePool();
   });
   const { stopBoss } = await import("../../app/jobs/queue.server.ts");
-  onStop("workers", async () => {
-    await stopWorkers({ graceful: true });
+  onStop("workers", async (fast) => {
+    await stopWorkers({ graceful: !fast });
     await stopBoss({ graceful: false, timeout: 2000 });
   });
   await startWorkers();
