@@ -6,9 +6,12 @@ import { inTransaction, syncPool } from "./pg.server";
 import type { Facts } from "./payloads.server";
 import { quote, tablesWithColumns } from "./tables.server";
 import { recomputeCustomers } from "./recompute.server";
+import { eraseBrowsingCustomer } from "../browsing/compliance.server";
 
 /** Tables whose shop rows outlive the shop (the compliance log itself). */
 const KEPT_ON_SHOP_REDACT = new Set(["compliance_requests"]);
+/** Tables whose rows outlive a customer's redaction, with the customer's id cleared (an offer's results). */
+const ANONYMISED_ON_CUSTOMER_REDACT = new Set(["offer_attributions"]);
 
 interface ComplianceJob {
   eventId: bigint;
@@ -34,12 +37,21 @@ async function logRequest(db: pg.ClientBase, job: ComplianceJob, customerId: big
 export async function redactCustomer(db: pg.ClientBase, shopId: number, customerId: bigint, extraOrderIds: bigint[] = []): Promise<number> {
   const orders = await db.query<{ id: bigint }>("select id from orders where shop_id = $1 and customer_id = $2", [shopId, customerId]);
   const orderIds = [...new Set([...orders.rows.map((r) => r.id), ...extraOrderIds])];
-  let deleted = 0;
+  // Browsing first: the pixel clients linked to the customer lead to their anonymous events too.
+  let deleted = await eraseBrowsingCustomer(db, shopId, customerId);
+  // An offer keeps its redemptions and revenue; who redeemed it is forgotten.
+  const anonymised = await db.query(
+    "update offer_attributions set customer_id = null where shop_id = $1 and (customer_id = $2 or order_id = any($3::bigint[]))",
+    [shopId, customerId, orderIds],
+  );
+  deleted += anonymised.rowCount ?? 0;
   for (const table of await tablesWithColumns(db, ["shop_id", "order_id"])) {
+    if (ANONYMISED_ON_CUSTOMER_REDACT.has(table)) continue;
     const r = await db.query(`delete from ${quote(table)} where shop_id = $1 and order_id = any($2::bigint[])`, [shopId, orderIds]);
     deleted += r.rowCount ?? 0;
   }
   for (const table of await tablesWithColumns(db, ["shop_id", "customer_id"])) {
+    if (ANONYMISED_ON_CUSTOMER_REDACT.has(table)) continue;
     const r = await db.query(`delete from ${quote(table)} where shop_id = $1 and customer_id = $2`, [shopId, customerId]);
     deleted += r.rowCount ?? 0;
   }

@@ -11,6 +11,10 @@ import { drainEvents, drainRuns } from "../jobs/drain.server";
 import { stopBoss } from "../jobs/queue.server";
 import { closeSyncPool } from "./pg.server";
 import { startSyncRun } from "./runs.server";
+import { ingestPixelBatch, pixelToken } from "../browsing/ingest.server";
+import { closeBrowsingPool } from "../browsing/pool.server";
+import { attributeOrder, offerResults, saveOffer } from "../offers/offers.server";
+import { updateSegmentSettings } from "../segments/index.server";
 
 let twin: Twin;
 let routes: RouteServer;
@@ -23,6 +27,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stopBoss({ graceful: false });
   await closeSyncPool();
+  await closeBrowsingPool();
   await twin?.stop();
   await routes?.stop();
 });
@@ -91,6 +96,18 @@ describe("compliance webhooks from the twin", () => {
     const [redacted, exported] = twinA.customers.filter((c) => c.orders.length > 0).map((c) => c.id);
     const orderIds = twinA.customer(redacted)!.orders.map((o) => o.id);
     expect(Object.keys(await rowsOfCustomer(a.id, redacted)).length).toBeGreaterThan(1);
+    // AND the customer browsed anonymously, then logged in (the pixel linked the client to them)
+    const now = new Date();
+    const pageView = (i: number, customerId: bigint | null) => ({ id: `pv-${i}`, name: "page_viewed" as const, at: new Date(now.getTime() - (10 - i) * 1000), customerId, productId: null, variantId: null, rec: false, checkout: null, products: [] });
+    const browse = (clientId: string, customerId: bigint) =>
+      ingestPixelBatch({ shop: a.domain, token: pixelToken(a.domain), clientId, events: [pageView(1, null), pageView(2, null), pageView(3, customerId)] }, { now });
+    expect((await browse("redacted-client", redacted)).status).toBe(202);
+    expect((await browse("other-client", exported)).status).toBe(202);
+    // AND one of their orders redeemed an offer (to the vip segment, its row stored as the admin does)
+    await updateSegmentSettings(a.id, "vip", {});
+    const offer = await saveOffer(a.id, { segmentKey: "vip", content: { en: { headline: "VIP: 10% off", body: "", cta: "Shop" } }, ctaUrl: "/collections/all", discountCode: "VIP10" }, now);
+    expect(offer.ok ? [] : offer.errors).toEqual([]);
+    await attributeOrder(a.id, { id: orderIds[0], customerId: redacted, discountCodes: ["VIP10"], totalPrice: "12.50", processedAt: now });
 
     // WHEN Shopify asks to redact one customer and to export another's data
     twinA.requestCustomerRedact(redacted);
@@ -101,6 +118,14 @@ describe("compliance webhooks from the twin", () => {
     expect(await rowsOfCustomer(a.id, redacted)).toEqual({});
     expect(await prisma.lineItem.count({ where: { shopId: a.id, orderId: { in: orderIds } } })).toBe(0);
     expect(await prisma.refund.count({ where: { shopId: a.id, orderId: { in: orderIds } } })).toBe(0);
+    // AND their browsing is gone, the anonymous events before the login included; the other shopper's stays
+    const pixelRows = await prisma.$queryRaw<{ client_id: string; n: number }[]>`select client_id, count(*)::int as n from pixel_events where shop_id = ${a.id} group by client_id`;
+    expect(pixelRows).toEqual([{ client_id: "other-client", n: 3 }]);
+    // AND the offer keeps its redemption and revenue, without knowing who redeemed it
+    expect(await prisma.offerAttribution.findMany({ where: { shopId: a.id }, select: { customerId: true, amount: true } })).toEqual([
+      { customerId: null, amount: expect.objectContaining({}) },
+    ]);
+    expect((await offerResults(a.id))[0]).toMatchObject({ redemptions: 1, revenue: "12.50" });
     // AND a later order of that customer is not re-imported
     twinA.placeOrder({ customerId: redacted, lineItems: [{ price: "5.00" }] });
     await settle();
