@@ -79,7 +79,7 @@ describe("attributeStoredOrder (sync's hook, inside its transaction)", () => {
   });
 
   it("re-derives a whole shop after a bulk merge, skipping orders placed before the offer applied", async () => {
-    // GIVEN orders loaded in bulk (no per-order hook): one before the offer existed, two after, one removed later
+    // GIVEN orders loaded in bulk (no per-order hook): one before the offer existed, two after, one deleted later
     const shop = await createShop();
     await prisma.segment.create({ data: { shopId: shop.id, key: "vip", kind: "catalogue", name: "VIP" } });
     await createOrder(shop.id, null, { id: 10n, total: "5.00", processedAt: new Date(Date.now() - 3 * 86_400_000) });
@@ -88,12 +88,13 @@ describe("attributeStoredOrder (sync's hook, inside its transaction)", () => {
     await createOrder(shop.id, null, { id: 12n, total: "9.00" });
     await prisma.order.updateMany({ where: { shopId: shop.id }, data: { discountCodes: ["VIP10"] } });
     await attributeStoredOrder(db, shop.id, 12n);
-    await prisma.order.delete({ where: { shopId_id: { shopId: shop.id, id: 12n } } });
+    // (deleted in Shopify: orders/delete marks the row; only a redaction erases it, keeping its attribution anonymised)
+    await prisma.order.update({ where: { shopId_id: { shopId: shop.id, id: 12n } }, data: { deletedAt: new Date() } });
 
     // WHEN the whole shop is re-derived
     const rows = await attributeStoredOrders(db, shop.id, null);
 
-    // THEN only the order placed after the offer counts, and the vanished order's attribution is gone
+    // THEN only the order placed after the offer counts, and the deleted order's attribution is gone
     expect(rows.map((r) => r.orderId)).toEqual([11n]);
     expect(await offerResults(shop.id)).toEqual([expect.objectContaining({ offerId: offer.id, redemptions: 1, revenue: "7.00" })]);
   });

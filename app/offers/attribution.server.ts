@@ -41,6 +41,8 @@ export async function attributeStoredOrders(db: pg.ClientBase, shopId: number, o
        delete from offer_attributions a
         where a.shop_id = $1 and ($2::bigint[] is null or a.order_id = any ($2::bigint[]))
           and not exists (select 1 from pick p where p.order_id = a.order_id)
+          -- An order erased by customers/redact is gone; its anonymised attribution stays.
+          and exists (select 1 from orders o where o.shop_id = $1 and o.id = a.order_id)
      )
      insert into offer_attributions as a (shop_id, order_id, offer_id, segment_key, customer_id, was_member, discount_code, amount, at, updated_at)
      select $1, p.order_id, p.offer_id, p.segment_key, p.customer_id,

@@ -10,6 +10,7 @@ import { inTransaction, syncPool } from "./pg.server";
 import { emptyStage, jsonlLines, stageLine, type StageRows } from "./bulk-lines.server";
 import { syncSettingsOf } from "./shop-settings.server";
 import { recomputeCustomers, recomputeShop } from "./recompute.server";
+import { attributeStoredOrders } from "../offers/attribution.server";
 import { runBulkQuery } from "../shopify/run-bulk-query.server";
 import { getBulkOperation } from "../shopify/get-bulk-operation.server";
 import { CUSTOMERS_BULK_QUERY, ORDERS_BULK_QUERY, withFilter } from "../shopify/bulk-export-documents.server";
@@ -331,6 +332,8 @@ async function mergeRun(run: RunRow): Promise<MergeResult> {
          union select o.customer_id from orders o where o.shop_id = $2 and o.id = any($3::bigint[]) and o.customer_id is not null) x`,
       [customers.rows.map((r) => r.id), shopId, refunds.rows.map((r) => r.order_id)],
     );
+    // Offers: the merged orders' attribution follows their newest stored version, as a webhook's does.
+    if ((await db.query("select 1 from offers where shop_id = $1 limit 1", [shopId])).rowCount) await attributeStoredOrders(db, shopId, null);
     for (const table of ["sync_stage_customers", "sync_stage_orders", "sync_stage_line_items", "sync_stage_refunds"]) {
       await db.query(`delete from ${table} where run_id = $1`, [id]);
     }
