@@ -5,6 +5,7 @@ import { processEvents, sweepStuckEvents } from "../sync/events.server";
 import { driveRun, startReconciliationForAllShops } from "../sync/runs.server";
 import { resetPushWorkers, startPushWorkers } from "../push/jobs.server";
 import { resetOffersWorkers, startOffersWorkers } from "../offers/jobs.server";
+import { resetDailyWorkers, startDailyWorkers } from "./daily.server";
 
 interface EventJob {
   eventId: string;
@@ -69,6 +70,9 @@ export async function startWorkers(options: WorkerOptions = {}) {
   await startPushWorkers({ schedule: options.schedule ?? true, pollingIntervalSeconds: polling });
   // Offers feed (shop metafield for the theme extension), published after offer edits.
   await startOffersWorkers({ pollingIntervalSeconds: polling });
+  // The daily passes: each shop's full recompute after its local midnight (time moves customers
+  // between segments), and the browsing data's retention and features.
+  await startDailyWorkers({ schedule: options.schedule ?? true });
   // Events recorded before a crash and never finished: back in the queue now.
   await sweepStuckEvents(0);
 }
@@ -78,5 +82,6 @@ export async function stopWorkers(options: { graceful?: boolean } = {}) {
   started = false;
   resetPushWorkers();
   resetOffersWorkers();
+  resetDailyWorkers();
   await stopBoss({ graceful: options.graceful ?? true });
 }
