@@ -35,6 +35,9 @@ const shopify = shopifyApp({
       // Sync: the first backfill (or a catch-up reconciliation on reinstall) is enqueued, never run here.
       const { enqueueInstallBackfill } = await import("./sync/runs.server");
       await enqueueInstallBackfill(session.shop);
+      // The storefront pixel is activated on the queue too (app/jobs/install.server.ts).
+      const { enqueueAfterInstall } = await import("./jobs/install.server");
+      await enqueueAfterInstall(session.shop);
     },
   },
   ...(process.env.SHOP_CUSTOM_DOMAIN ? { customShopDomains: [process.env.SHOP_CUSTOM_DOMAIN] } : {}),

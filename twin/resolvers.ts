@@ -807,6 +807,12 @@ export const rootValue = {
   },
   node: (args: { id: string }, ctx: ExecContext) => nodeFor(ctx.shop, args.id, ctx),
   nodes: (args: { ids: string[] }, ctx: ExecContext) => args.ids.map((id) => nodeFor(ctx.shop, id, ctx)),
+  webPixel: (args: { id?: string }, ctx: ExecContext) => {
+    const pixel = ctx.shop.webPixel;
+    // Shopify answers an app without a pixel with an error on the field.
+    if (!pixel || (args.id && args.id !== gid("WebPixel", pixel.id))) throw new Error("No web pixel was found for this app.");
+    return { id: gid("WebPixel", pixel.id), settings: pixel.settings };
+  },
   bulkOperation: (args: { id: string }, ctx: ExecContext) => {
     const parsed = parseGid(args.id);
     const op = parsed?.type === "BulkOperation" ? ctx.bulk.get(parsed.id) : undefined;
@@ -907,6 +913,24 @@ export const rootValue = {
       userErrors: [],
     };
   },
+  webPixelCreate: (args: { webPixel: { settings: unknown } }, ctx: ExecContext) => {
+    const shop = ctx.shop;
+    if (shop.webPixel) return { webPixel: null, userErrors: [{ field: ["webPixel"], message: "Web pixel is taken.", code: "TAKEN" }] };
+    const settings = webPixelSettings(args.webPixel.settings);
+    if (settings === null) return { webPixel: null, userErrors: [{ field: ["webPixel", "settings"], message: "Settings are invalid.", code: "INVALID_SETTINGS" }] };
+    shop.webPixel = { id: shop.newId(), settings };
+    return { webPixel: { id: gid("WebPixel", shop.webPixel.id), settings }, userErrors: [] };
+  },
+  webPixelUpdate: (args: { id: string; webPixel: { settings: unknown } }, ctx: ExecContext) => {
+    const shop = ctx.shop;
+    if (!shop.webPixel || args.id !== gid("WebPixel", shop.webPixel.id)) {
+      return { webPixel: null, userErrors: [{ field: ["id"], message: "Web pixel not found.", code: "NOT_FOUND" }] };
+    }
+    const settings = webPixelSettings(args.webPixel.settings);
+    if (settings === null) return { webPixel: null, userErrors: [{ field: ["webPixel", "settings"], message: "Settings are invalid.", code: "INVALID_SETTINGS" }] };
+    shop.webPixel.settings = settings;
+    return { webPixel: { id: gid("WebPixel", shop.webPixel.id), settings }, userErrors: [] };
+  },
   segmentCreate: (args: { name: string; query: string }, ctx: ExecContext) => {
     const shop = ctx.shop;
     if (shop.segments.some((s) => s.name === args.name)) {
@@ -974,6 +998,21 @@ function definitionView(d: TwinShop["metafieldDefinitions"][number]) {
     ownerType: d.ownerType,
     type: { __typename: "MetafieldDefinitionType", name: d.type, category: d.type.startsWith("json") ? "JSON" : "TEXT" },
   };
+}
+
+/** A web pixel's settings: a JSON object of strings (as a JSON string or an object); null when not. */
+function webPixelSettings(value: unknown): string | null {
+  let parsed: unknown = value;
+  if (typeof value === "string") {
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      return null;
+    }
+  }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return null;
+  if (!Object.values(parsed).every((v) => typeof v === "string" && v.length > 0)) return null;
+  return JSON.stringify(parsed);
 }
 
 function tagsMutation(ctx: ExecContext, args: { id: string; tags: string[] }, kind: "add" | "remove") {

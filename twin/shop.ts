@@ -124,6 +124,8 @@ export class TwinShop {
   readonly flowTriggers: FlowTriggerCall[] = [];
   readonly discounts: { id: bigint; title: string; codes: string[]; input: unknown }[] = [];
   readonly segments: { id: bigint; name: string; query: string; createdAt: number }[] = [];
+  /** The app's web pixel (webPixelCreate), settings as the JSON string Shopify stores. */
+  webPixel: { id: bigint; settings: string } | null = null;
   apiFaults: ApiFaults = {};
   installed = false;
   /** Bumped on every data change (connection caches compare it). */
@@ -451,6 +453,8 @@ export class TwinShop {
 
   uninstall() {
     this.installed = false;
+    // Shopify removes an app's web pixel with the app.
+    this.webPixel = null;
     this.ctx.onUninstall(this.domain);
     this.emit("app/uninstalled", () => shopPayload(this.info));
   }

@@ -6,6 +6,7 @@ import { driveRun, startReconciliationForAllShops } from "../sync/runs.server";
 import { resetPushWorkers, startPushWorkers } from "../push/jobs.server";
 import { resetOffersWorkers, startOffersWorkers } from "../offers/jobs.server";
 import { resetDailyWorkers, startDailyWorkers } from "./daily.server";
+import { resetInstallWorkers, startInstallWorkers } from "./install.server";
 
 interface EventJob {
   eventId: string;
@@ -73,6 +74,8 @@ export async function startWorkers(options: WorkerOptions = {}) {
   // The daily passes: each shop's full recompute after its local midnight (time moves customers
   // between segments), and the browsing data's retention and features.
   await startDailyWorkers({ schedule: options.schedule ?? true });
+  // After an install: the storefront web pixel's activation.
+  await startInstallWorkers({ pollingIntervalSeconds: polling });
   // Events recorded before a crash and never finished: back in the queue now.
   await sweepStuckEvents(0);
 }
@@ -83,5 +86,6 @@ export async function stopWorkers(options: { graceful?: boolean } = {}) {
   resetPushWorkers();
   resetOffersWorkers();
   resetDailyWorkers();
+  resetInstallWorkers();
   await stopBoss({ graceful: options.graceful ?? true });
 }
