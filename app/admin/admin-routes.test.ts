@@ -269,6 +269,10 @@ describe("admin pages, each bounded by the session's shop", () => {
     // GIVEN a finished backfill for A and a parked webhook for A
     await prisma.syncRun.create({ data: { shopId: a.id, kind: "backfill", status: "completed", customersLines: 8n, ordersLines: 12n, customersObjects: 8n, ordersObjects: 12n, customersUrl: "x", ordersUrl: "y", finishedAt: new Date() } });
     const parked = await prisma.webhookEvent.create({ data: { shop: A, webhookId: "wh-1", topic: "orders/create", status: "parked", attempts: 5, lastError: "boom" } });
+    // AND push-back state for A: a customer waiting, one refused for good, a 250-tag notice
+    await prisma.pushShop.create({ data: { shopId: a.id, lastPushAt: new Date(), notices: [{ code: "tag_limit", customerId: String(a.customerIds[0]), suppressed: ["seg:vip", "seg:lost"], at: new Date().toISOString() }] } });
+    await prisma.pushCustomer.create({ data: { shopId: a.id, customerId: a.customerIds[0], dirty: true } });
+    await prisma.pushCustomer.create({ data: { shopId: a.id, customerId: a.customerIds[1], dirty: true, attempts: 99, lastError: "ACCESS_DENIED" } });
 
     // WHEN each shop opens sync
     const syncA = await routeData<Loaded<typeof syncRoute.loader>>(syncRoute.loader, await adminGet(A, "/app/sync"));
@@ -279,6 +283,9 @@ describe("admin pages, each bounded by the session's shop", () => {
     expect(syncA.parked.map((p) => p.id)).toEqual([String(parked.id)]);
     expect(syncB.progress).toBe(null);
     expect(syncB.parked).toEqual([]);
+    // AND A sees its push-back: one waiting, one refused, the customer left out by the tag limit; B sees none of it
+    expect(syncA.push).toMatchObject({ waiting: 1, failed: 1, tagLimit: [{ customerId: String(a.customerIds[0]), suppressed: 2 }] });
+    expect(syncB.push).toMatchObject({ waiting: 0, failed: 0, flowWaiting: 0, lastPushAt: null, tagLimit: [] });
 
     // WHEN B retries A's parked event THEN not found and it stays parked
     const retryB = await routeData<Loaded<typeof syncRoute.action>>(syncRoute.action, await adminPost(B, "/app/sync", { intent: "retry", id: String(parked.id) }));

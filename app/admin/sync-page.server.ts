@@ -4,6 +4,7 @@ import type { AdminShop } from "./context.server";
 import { getBackfillProgress, startSyncRun } from "../sync/runs.server";
 import { listParkedEvents, retryParkedEvent } from "../sync/events.server";
 import { loadSyncHealth, type SyncHealth } from "./overview.server";
+import { pushStatus } from "../push/push.server";
 
 export interface ProgressView {
   runId: string;
@@ -28,18 +29,35 @@ export interface ParkedView {
   receivedAt: string;
 }
 
+export interface PushView {
+  /** Customers whose tags or metafield wait to be sent. */
+  waiting: number;
+  /** Segment changes not yet turned into customers to update. */
+  changesWaiting: number;
+  /** Customers Shopify kept refusing (retried later by the nightly drift check). */
+  failed: number;
+  flowWaiting: number;
+  flowFailed: number;
+  lastPushAt: string | null;
+  lastDriftAt: string | null;
+  lastDriftRepaired: number;
+  /** Customers whose segment tags did not all fit Shopify's 250-tag limit (newest first, at most 5). */
+  tagLimit: Array<{ customerId: string; suppressed: number; at: string }>;
+}
+
 export interface SyncPageView {
   progress: ProgressView | null;
   running: boolean;
   parked: ParkedView[];
   health: SyncHealth;
+  push: PushView;
 }
 
 const ACTIVE = ["queued", "exporting", "loading", "merging"];
 const iso = (d: unknown) => (d instanceof Date ? d.toISOString() : typeof d === "string" ? d : null);
 
 export async function loadSyncPage(shop: AdminShop): Promise<SyncPageView> {
-  const [p, parked, health] = await Promise.all([getBackfillProgress(shop.id), listParkedEvents(shop.id), loadSyncHealth(shop)]);
+  const [p, parked, health, push] = await Promise.all([getBackfillProgress(shop.id), listParkedEvents(shop.id), loadSyncHealth(shop), pushStatus(shop.id)]);
   const progress: ProgressView | null = p
     ? {
         runId: String(p.runId),
@@ -67,6 +85,20 @@ export async function loadSyncPage(shop: AdminShop): Promise<SyncPageView> {
       receivedAt: iso(e.receivedAt) ?? "",
     })),
     health,
+    push: {
+      waiting: push.dirty,
+      changesWaiting: push.behind,
+      failed: push.failed,
+      flowWaiting: push.flowPending,
+      flowFailed: push.flowFailed,
+      lastPushAt: iso(push.lastPushAt),
+      lastDriftAt: iso(push.lastDriftAt),
+      lastDriftRepaired: push.lastDriftRepaired,
+      tagLimit: push.notices
+        .filter((n) => n.code === "tag_limit")
+        .slice(0, 5)
+        .map((n) => ({ customerId: String(n.customerId ?? ""), suppressed: Array.isArray(n.suppressed) ? n.suppressed.length : 0, at: String(n.at ?? "") })),
+    },
   };
 }
 

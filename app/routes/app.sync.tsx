@@ -26,7 +26,7 @@ function eta(t: ReturnType<typeof useT>, seconds: number | null) {
 }
 
 export default function Sync() {
-  const { progress, running, parked, health } = useLoaderData<typeof loader>();
+  const { progress, running, parked, health, push } = useLoaderData<typeof loader>();
   const t = useT();
   const fmt = useFormat();
   const revalidator = useRevalidator();
@@ -126,6 +126,53 @@ export default function Sync() {
                 <Text as="span">{t("overview.sync.backlog")}</Text>
                 <Text as="span" numeric>{fmt.number(health.backlog)}</Text>
               </InlineStack>
+            </BlockStack>
+          </Card>
+        </Layout.Section>
+        <Layout.Section>
+          <Card>
+            <BlockStack gap="200">
+              <Text as="h2" variant="headingMd">{t("sync.push.heading")}</Text>
+              <Text as="p" tone="subdued">{t("sync.push.hint")}</Text>
+              <InlineStack align="space-between">
+                <Text as="span">{t("sync.push.waiting")}</Text>
+                <Text as="span" numeric>{fmt.number(push.waiting)}</Text>
+              </InlineStack>
+              {push.changesWaiting > 0 && (
+                <InlineStack align="space-between">
+                  <Text as="span">{t("sync.push.changesWaiting")}</Text>
+                  <Text as="span" numeric>{fmt.number(push.changesWaiting)}</Text>
+                </InlineStack>
+              )}
+              <InlineStack align="space-between">
+                <Text as="span">{t("sync.push.flowWaiting")}</Text>
+                <Text as="span" numeric>{fmt.number(push.flowWaiting)}</Text>
+              </InlineStack>
+              <InlineStack align="space-between">
+                <Text as="span">{t("sync.push.lastPush")}</Text>
+                <Text as="span">{push.lastPushAt ? fmt.dateTime(push.lastPushAt) : t("overview.sync.never")}</Text>
+              </InlineStack>
+              <InlineStack align="space-between">
+                <Text as="span">{t("sync.push.lastDrift")}</Text>
+                <Text as="span">
+                  {push.lastDriftAt ? t("sync.push.driftLine", { at: fmt.dateTime(push.lastDriftAt), n: fmt.number(push.lastDriftRepaired) }) : t("overview.sync.never")}
+                </Text>
+              </InlineStack>
+              {(push.failed > 0 || push.flowFailed > 0) && (
+                <Banner tone="warning" title={t("sync.push.failedTitle")}>
+                  <p>{t("sync.push.failedBody", { customers: fmt.number(push.failed), triggers: fmt.number(push.flowFailed) })}</p>
+                </Banner>
+              )}
+              {push.tagLimit.length > 0 && (
+                <Banner tone="info" title={t("sync.push.tagLimitTitle")}>
+                  <p>{t("sync.push.tagLimitBody")}</p>
+                  <ul>
+                    {push.tagLimit.map((n) => (
+                      <li key={`${n.customerId}-${n.at}`}>{t("sync.push.tagLimitLine", { customer: n.customerId, n: fmt.number(n.suppressed) })}</li>
+                    ))}
+                  </ul>
+                </Banner>
+              )}
             </BlockStack>
           </Card>
         </Layout.Section>
