@@ -64,7 +64,8 @@ export function recordFigures(group: string, figures: Figure[]) {
   const commit = currentCommit();
   for (const f of figures) {
     results[f.key] = {
-      value: Number.isInteger(f.value) ? f.value : Number(f.value.toFixed(3)),
+      // Three decimals, or four significant digits for a small ratio (0.0004 must not read 0).
+      value: Number.isInteger(f.value) ? f.value : Math.abs(f.value) >= 1 || f.value === 0 ? Number(f.value.toFixed(3)) : Number(f.value.toPrecision(4)),
       unit: f.unit,
       target: f.target,
       measured_at: measuredAt,
