@@ -3,8 +3,8 @@
 // ran out, so every installed shop gets a full recompute once a day, just after midnight in its own
 // timezone (the engine evaluates windows there). Browsing data has its own daily pass (retention,
 // day partitions, browsing features), once a day for every shop.
-import type { JobWithMetadata, PgBoss } from "pg-boss";
-import { getBoss } from "./queue.server";
+import type { JobWithMetadata } from "pg-boss";
+import { queuesOf } from "./ensure-queues.server";
 import { syncPool } from "../sync/pg.server";
 import { recomputeShop } from "../sync/recompute.server";
 import { runBrowsingMaintenance } from "../browsing/retention.server";
@@ -21,25 +21,11 @@ export const DAILY_QUEUES = {
 const DUE_CRON = process.env.SEGMENTS_DAILY_CRON ?? "5 * * * *";
 const BROWSING_CRON = process.env.BROWSING_DAILY_CRON ?? "30 0 * * *";
 
-const ensured = new WeakSet<PgBoss>();
-async function dailyBoss(): Promise<PgBoss> {
-  const boss = await getBoss();
-  if (ensured.has(boss)) return boss;
-  const wanted: Array<[string, Parameters<PgBoss["createQueue"]>[1]]> = [
-    [DAILY_QUEUES.due, { retryLimit: 2, expireInSeconds: 600 }],
-    [DAILY_QUEUES.shop, { retryLimit: 5, retryDelay: 60, retryBackoff: true, expireInSeconds: 3600 }],
-    [DAILY_QUEUES.browsing, { retryLimit: 3, retryDelay: 300, expireInSeconds: 3 * 3600 }],
-  ];
-  for (const [name, options] of wanted) {
-    try {
-      await boss.createQueue(name, options);
-    } catch (error) {
-      if (!/already exists|duplicate/i.test((error as Error).message)) throw error;
-    }
-  }
-  ensured.add(boss);
-  return boss;
-}
+const dailyBoss = queuesOf([
+  [DAILY_QUEUES.due, { retryLimit: 2, expireInSeconds: 600 }],
+  [DAILY_QUEUES.shop, { retryLimit: 5, retryDelay: 60, retryBackoff: true, expireInSeconds: 3600 }],
+  [DAILY_QUEUES.browsing, { retryLimit: 3, retryDelay: 300, expireInSeconds: 3 * 3600 }],
+]);
 
 /** The shop's local calendar day and hour at `now`; an unknown timezone counts as UTC. */
 export function localDayAndHour(timezone: string, now: Date): { day: string; hour: number } {

@@ -1,27 +1,15 @@
 // Work that follows an install or reinstall, on the queue so that the merchant's first page never
 // waits on it: the storefront web pixel is activated with this shop's ingest URL and token.
 // (The first backfill is enqueued beside this, by app/sync/runs.server.ts.)
-import type { PgBoss } from "pg-boss";
 import prisma from "../db.server";
-import { getBoss } from "./queue.server";
+import { queuesOf } from "./ensure-queues.server";
 import { adminFor, AdminApiError } from "../shopify/admin-client.server";
 import { activateWebPixel, WebPixelError } from "../shopify/web-pixel-activate.server";
 import { pixelToken } from "../browsing/ingest.server";
 
 export const INSTALL_QUEUE = "shop-installed";
 
-const ensured = new WeakSet<PgBoss>();
-async function installBoss(): Promise<PgBoss> {
-  const boss = await getBoss();
-  if (ensured.has(boss)) return boss;
-  try {
-    await boss.createQueue(INSTALL_QUEUE, { retryLimit: 8, retryDelay: 30, retryBackoff: true, retryDelayMax: 3600, expireInSeconds: 600 });
-  } catch (error) {
-    if (!/already exists|duplicate/i.test((error as Error).message)) throw error;
-  }
-  ensured.add(boss);
-  return boss;
-}
+const installBoss = queuesOf([[INSTALL_QUEUE, { retryLimit: 8, retryDelay: 30, retryBackoff: true, retryDelayMax: 3600, expireInSeconds: 600 }]]);
 
 /** Enqueues the after-install work of a shop (once per shop while one is waiting). */
 export async function enqueueAfterInstall(domain: string) {

@@ -1,25 +1,14 @@
 // Publishing the shop's offers feed (the app-owned shop metafield the theme extension reads) on the
 // queue: requested after every offer save or delete, coalesced per shop, retried when Shopify fails.
-import type { PgBoss } from "pg-boss";
 import prisma from "../db.server";
-import { getBoss } from "../jobs/queue.server";
+import { queuesOf } from "../jobs/ensure-queues.server";
 import { publishOffers } from "../shopify/publish-offers.server";
 
 export const OFFERS_PUBLISH_QUEUE = "offers-publish";
 
-const ensured = new WeakSet<PgBoss>();
-
-async function offersBoss(): Promise<PgBoss> {
-  const boss = await getBoss();
-  if (ensured.has(boss)) return boss;
-  try {
-    await boss.createQueue(OFFERS_PUBLISH_QUEUE, { policy: "stately", retryLimit: 10, retryDelay: 10, retryBackoff: true, retryDelayMax: 900, expireInSeconds: 600 });
-  } catch (error) {
-    if (!/already exists|duplicate/i.test((error as Error).message)) throw error;
-  }
-  ensured.add(boss);
-  return boss;
-}
+const offersBoss = queuesOf([
+  [OFFERS_PUBLISH_QUEUE, { policy: "stately", retryLimit: 10, retryDelay: 10, retryBackoff: true, retryDelayMax: 900, expireInSeconds: 600 }],
+]);
 
 /** Asks for the shop's offers feed to be published (at most one queued per shop). */
 export async function requestOffersPublish(shopId: number) {

@@ -2,8 +2,9 @@
 // policy "stately"), requested after every engine batch that logged changes, plus a sweep for
 // anything a crash or a failed request left behind and a nightly drift check.
 import type pg from "pg";
-import type { JobWithMetadata, PgBoss } from "pg-boss";
-import { getBoss, onClient } from "../jobs/queue.server";
+import type { JobWithMetadata } from "pg-boss";
+import { onClient } from "../jobs/queue.server";
+import { queuesOf } from "../jobs/ensure-queues.server";
 import { syncPool } from "../sync/pg.server";
 import { pushShop } from "./push.server";
 import { checkDrift } from "./drift.server";
@@ -21,26 +22,11 @@ export const PUSH_QUEUES = {
 const PUSH_WINDOW_SECONDS = Number(process.env.PUSH_WINDOW_SECONDS ?? 1);
 const DRIFT_CRON = process.env.PUSH_DRIFT_CRON ?? "30 3 * * *";
 
-const ensured = new WeakSet<PgBoss>();
-
-async function pushBoss(): Promise<PgBoss> {
-  const boss = await getBoss();
-  if (ensured.has(boss)) return boss;
-  const wanted: Array<[string, Parameters<PgBoss["createQueue"]>[1]]> = [
-    [PUSH_QUEUES.push, { policy: "stately", retryLimit: 20, retryDelay: 5, retryBackoff: true, retryDelayMax: 600, expireInSeconds: 3 * 3600, heartbeatSeconds: 60 }],
-    [PUSH_QUEUES.sweep, { retryLimit: 0, expireInSeconds: 120 }],
-    [PUSH_QUEUES.drift, { retryLimit: 3, retryDelay: 300, expireInSeconds: 6 * 3600, heartbeatSeconds: 60 }],
-  ];
-  for (const [name, options] of wanted) {
-    try {
-      await boss.createQueue(name, options);
-    } catch (error) {
-      if (!/already exists|duplicate/i.test((error as Error).message)) throw error;
-    }
-  }
-  ensured.add(boss);
-  return boss;
-}
+const pushBoss = queuesOf([
+  [PUSH_QUEUES.push, { policy: "stately", retryLimit: 20, retryDelay: 5, retryBackoff: true, retryDelayMax: 600, expireInSeconds: 3 * 3600, heartbeatSeconds: 60 }],
+  [PUSH_QUEUES.sweep, { retryLimit: 0, expireInSeconds: 120 }],
+  [PUSH_QUEUES.drift, { retryLimit: 3, retryDelay: 300, expireInSeconds: 6 * 3600, heartbeatSeconds: 60 }],
+]);
 
 /**
  * Asks for a push of the shop's pending changes (coalesced: at most one queued per shop). Call it

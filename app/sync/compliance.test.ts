@@ -1,47 +1,27 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import pg from "pg";
 import prisma from "../db.server";
-import { startTwin, type Twin } from "../../twin/index.ts";
 import { generateStore } from "../../datasets/generate.ts";
 import { installOnTwin } from "../../test/helpers/sync-twin";
-import { startRouteServer, type RouteServer } from "../../test/helpers/route-server";
-import { routeShopifyTrafficTo } from "../shopify-fetch.server";
-import { adminFor } from "../shopify/admin-client.server";
+import { startTwinAppForFile } from "../../test/helpers/twin-app";
 import { drainEvents, drainRuns } from "../jobs/drain.server";
-import { stopBoss } from "../jobs/queue.server";
-import { closeSyncPool } from "./pg.server";
 import { startSyncRun } from "./runs.server";
 import { ingestPixelBatch, pixelToken } from "../browsing/ingest.server";
-import { closeBrowsingPool } from "../browsing/pool.server";
 import { attributeOrder, offerResults, saveOffer } from "../offers/offers.server";
 import { updateSegmentSettings } from "../segments/index.server";
 
-let twin: Twin;
-let routes: RouteServer;
-beforeAll(async () => {
-  routes = await startRouteServer();
-  twin = await startTwin({ appUrl: routes.url, bulkStepDelayMs: 5, timeScale: 0.0001 });
-  void adminFor;
-  routeShopifyTrafficTo(twin.url);
-});
-afterAll(async () => {
-  await stopBoss({ graceful: false });
-  await closeSyncPool();
-  await closeBrowsingPool();
-  await twin?.stop();
-  await routes?.stop();
-});
+const app = startTwinAppForFile();
 
 async function backfilledShop(domain: string, seed: number) {
-  await twin.seed(domain, generateStore({ customers: 120, ordersPerCustomer: 3, seed, domain }));
-  const shop = await installOnTwin(twin, domain);
+  await app.twin.seed(domain, generateStore({ customers: 120, ordersPerCustomer: 3, seed, domain }));
+  const shop = await installOnTwin(app.twin, domain);
   await startSyncRun(shop.id, "backfill");
   await drainRuns();
   return shop;
 }
 
 async function settle() {
-  await twin.webhooks.idle();
+  await app.twin.webhooks.idle();
   await drainEvents();
 }
 
@@ -92,7 +72,7 @@ describe("compliance webhooks from the twin", () => {
     // GIVEN two backfilled shops (the segment engine has computed their features and memberships)
     const a = await backfilledShop("comply-a.myshopify.com", 21);
     const b = await backfilledShop("comply-b.myshopify.com", 22);
-    const twinA = twin.shop(a.domain);
+    const twinA = app.twin.shop(a.domain);
     const [redacted, exported] = twinA.customers.filter((c) => c.orders.length > 0).map((c) => c.id);
     const orderIds = twinA.customer(redacted)!.orders.map((o) => o.id);
     expect(Object.keys(await rowsOfCustomer(a.id, redacted)).length).toBeGreaterThan(1);
