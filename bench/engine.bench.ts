@@ -3,43 +3,89 @@
 // membership; steady state: the nightly run a day later with roll-ups kept at ingest), the
 // re-evaluation after a threshold change, the incremental recompute per event, the feature table's
 // size and the peak memory. `BENCH_ENGINE_SIZES=100000` runs the small shop only.
+// `BENCH_ENGINE_KEEP=1` keeps each loaded database and reuses it on the next run (the engine's
+// tables and the bench's own orders are reset to the just-loaded state): at 1 M the load takes minutes.
+// `BENCH_ENGINE_LOAD_ONLY=1` (with KEEP) stops after loading; `BENCH_ENGINE_RECORD=0` records nothing.
 import pg from "pg";
 import { generateStore } from "../datasets/generate.ts";
 import { createDatabase, dropDatabase, ensurePostgres } from "../scripts/postgres.ts";
 import { runPrisma } from "../scripts/migrate.ts";
-import { loadStoreIntoDatabase } from "./lib/load-db.ts";
+import { loadStoreIntoDatabase, type LoadResult } from "./lib/load-db.ts";
 import { percentile, recordFigures, trackPeakRss, type Figure } from "./lib/results.ts";
 
 const SIZES = (process.env.BENCH_ENGINE_SIZES ?? "100000,1000000").split(",").map(Number);
 const EVENTS = Number(process.env.BENCH_ENGINE_EVENTS ?? 1000);
 const NOW = new Date("2026-11-01T12:00:00Z");
 const NEXT_DAY = new Date(NOW.getTime() + 86400_000);
+const KEEP = process.env.BENCH_ENGINE_KEEP === "1";
+const LOAD_ONLY = KEEP && process.env.BENCH_ENGINE_LOAD_ONLY === "1";
+const RECORD = process.env.BENCH_ENGINE_RECORD !== "0";
+const BENCH_ORDER_IDS = 9_900_000_000_000n;
+const ENGINE_TABLES = ["customer_features", "memberships", "membership_changes", "segment_daily_stats", "segment_shop_stats", "segments"];
 
 const server = await ensurePostgres({ quiet: true });
 const label = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}m` : `${n / 1000}k`);
 const log = (msg: string) => console.log(`  ${new Date().toISOString().slice(11, 19)} ${msg}`);
 
+/** The load recorded in a kept database, or null when it holds none (then it is loaded afresh). */
+async function keptLoad(url: string): Promise<LoadResult | null> {
+  const db = new pg.Client({ connectionString: url });
+  await db.connect();
+  try {
+    const { rows } = await db.query<{ load: LoadResult }>("select load from bench_engine_loaded").catch(() => ({ rows: [] as { load: LoadResult }[] }));
+    return rows[0]?.load ?? null;
+  } finally {
+    await db.end();
+  }
+}
+
 try {
   for (const size of SIZES) {
     const database = `segsync_bench_engine_${label(size)}`;
-    await dropDatabase(server.url, database);
+    if (!KEEP) await dropDatabase(server.url, database);
     await createDatabase(server.url, database);
     const url = server.urlFor(database);
     runPrisma(["migrate", "deploy"], url);
+    const kept = KEEP ? await keptLoad(url) : null;
+    if (KEEP && !kept) {
+      // Kept but never fully loaded (or loaded by an older bench): start it again.
+      await dropDatabase(server.url, database);
+      await createDatabase(server.url, database);
+      runPrisma(["migrate", "deploy"], url);
+    }
     process.env.DATABASE_URL = url;
     // The engine reads DATABASE_URL when its pool is first used: import it after setting it.
     const engine = await import("../app/segments/index.server.ts");
     const figures: Figure[] = [];
     try {
-      log(`loading ${size.toLocaleString("en")} customers`);
-      const store = generateStore({ customers: size, ordersPerCustomer: 10, seed: 2026, now: NOW, domain: `bench-engine-${label(size)}.myshopify.com` });
-      const loaded = await loadStoreIntoDatabase(url, null, store, { dropIndexes: true });
-      log(`loaded ${loaded.orders.toLocaleString("en")} orders, ${loaded.lineItems.toLocaleString("en")} line items in ${loaded.seconds.toFixed(0)} s`);
+      let loaded: LoadResult;
       const db = new pg.Client({ connectionString: url });
       db.on("error", () => {});
-      await db.connect();
-      await db.query("vacuum analyze customers, orders, line_items, refunds");
+      if (kept) {
+        loaded = kept;
+        log(`reusing ${loaded.orders.toLocaleString("en")} loaded orders (engine tables reset)`);
+        await db.connect();
+        await db.query("delete from line_items where shop_id = $1 and id >= $2", [loaded.shopId, String(BENCH_ORDER_IDS)]);
+        await db.query("delete from orders where shop_id = $1 and id >= $2", [loaded.shopId, String(BENCH_ORDER_IDS)]);
+        await db.query(`truncate ${ENGINE_TABLES.join(", ")}`);
+        await db.query(`vacuum analyze customers, orders, line_items, refunds, ${ENGINE_TABLES.join(", ")}`);
+      } else {
+        log(`loading ${size.toLocaleString("en")} customers`);
+        const store = generateStore({ customers: size, ordersPerCustomer: 10, seed: 2026, now: NOW, domain: `bench-engine-${label(size)}.myshopify.com` });
+        loaded = await loadStoreIntoDatabase(url, null, store, { dropIndexes: true });
+        log(`loaded ${loaded.orders.toLocaleString("en")} orders, ${loaded.lineItems.toLocaleString("en")} line items in ${loaded.seconds.toFixed(0)} s`);
+        await db.connect();
+        await db.query("vacuum analyze customers, orders, line_items, refunds");
+        if (KEEP) {
+          await db.query("create table bench_engine_loaded (load jsonb not null)");
+          await db.query("insert into bench_engine_loaded values ($1)", [JSON.stringify(loaded)]);
+        }
+      }
       const shopId = loaded.shopId;
+      if (LOAD_ONLY) {
+        await db.end();
+        continue;
+      }
 
       const rss = trackPeakRss();
       const first = await engine.recomputeShop(shopId, { now: NOW, rebuildRollups: true });
@@ -62,7 +108,7 @@ try {
         [shopId, EVENTS],
       );
       const times: number[] = [];
-      let orderId = 9_900_000_000_000n;
+      let orderId = BENCH_ORDER_IDS;
       for (const [i, { id }] of sample.entries()) {
         const at = new Date(NEXT_DAY.getTime() - (i % 48) * 3600_000);
         await db.query(
@@ -154,10 +200,11 @@ try {
           },
         );
       }
-      recordFigures("engine", figures);
+      if (RECORD) recordFigures("engine", figures);
+      else console.log(figures.map((f) => `  ${f.key} = ${f.value.toFixed(3)} ${f.unit}`).join("\n"));
     } finally {
       await engine.closeEnginePool();
-      await dropDatabase(server.url, database);
+      if (!KEEP) await dropDatabase(server.url, database);
     }
   }
 } finally {

@@ -2,6 +2,7 @@
 // change log, in set-based SQL. Two paths share the same SQL text and differ only in scope:
 // recomputeShop (every customer of a shop, statistics refreshed) and recomputeCustomers (the
 // customers an applied event touched, statistics read). See docs/decisions/0003-segment-engine.md.
+import { createHash } from "node:crypto";
 import type pg from "pg";
 import { CATALOGUE, RFM_GRID, RFM_GROUPS, catalogueEntry, rfmSegmentKey } from "./catalogue";
 import { FEATURES, STATS } from "./features";
@@ -11,29 +12,55 @@ import { listSegments, segmentsFromRows, type SegmentRow, type SegmentSettings }
 
 type Client = pg.PoolClient;
 
-/**
- * Runs `sql` with only the parameters it references (renumbered), so statements can share one
- * fixed parameter list; Postgres rejects parameters whose type it cannot infer from use.
- */
 const TRACE = process.env.SEGSYNC_ENGINE_TRACE === "1";
 
-async function run<R extends pg.QueryResultRow = Record<string, unknown>>(db: Pick<Client, "query">, sql: string, values: unknown[]) {
+/** `($2::bigint[] is null or x = any($2::bigint[]))`: the scope test every path statement carries. */
+const SCOPE = /\(\$2::bigint\[\] is null or ([\w.]+) = any\(\$2::bigint\[\]\)\)/g;
+/** Prepared statements kept per connection (each distinct text is one; custom rules vary the text). */
+const MAX_PREPARED = 64;
+const prepared = new WeakMap<object, Set<string>>();
+
+/**
+ * Runs `sql` with only the parameters it references (renumbered), so statements can share one
+ * fixed parameter list; Postgres rejects parameters whose type it cannot infer from use. The scope
+ * test is resolved before planning (whole shop: `true`; customers: an index condition), so a
+ * customer-scoped statement can be prepared once per connection and run on its cached plan.
+ */
+async function run<R extends pg.QueryResultRow = Record<string, unknown>>(
+  db: Pick<Client, "query">,
+  sql: string,
+  values: unknown[],
+  options: { prepare?: boolean } = {},
+) {
+  const whole = values[1] === null;
   const map = new Map<number, number>();
   const used: unknown[] = [];
-  const text = sql.replace(/\$(\d+)/g, (_, d: string) => {
-    const i = Number(d);
-    let j = map.get(i);
-    if (j === undefined) {
-      used.push(values[i - 1]);
-      j = used.length;
-      map.set(i, j);
+  const text = sql
+    .replace(SCOPE, (_, column: string) => (whole ? "true" : `${column} = any($2::bigint[])`))
+    .replace(/\$(\d+)/g, (_, d: string) => {
+      const i = Number(d);
+      let j = map.get(i);
+      if (j === undefined) {
+        used.push(values[i - 1]);
+        j = used.length;
+        map.set(i, j);
+      }
+      return `$${j}`;
+    });
+  let name: string | undefined;
+  if (options.prepare) {
+    const key = (db as { connection?: object }).connection ?? db;
+    const names = prepared.get(key) ?? new Set<string>();
+    prepared.set(key, names);
+    const candidate = `seg_${createHash("sha1").update(text).digest("hex").slice(0, 20)}`;
+    if (names.has(candidate) || names.size < MAX_PREPARED) {
+      names.add(candidate);
+      name = candidate;
     }
-    return `$${j}`;
-  });
-  if (!TRACE) return db.query<R>(text, used);
-  const t = performance.now();
-  const res = await db.query<R>(text, used);
-  console.log(`[engine] ${(performance.now() - t).toFixed(1)} ms ${text.replace(/\s+/g, " ").trim().slice(0, 90)}`);
+  }
+  const t = TRACE ? performance.now() : 0;
+  const res = await db.query<R>(name ? { name, text, values: used } : { text, values: used });
+  if (TRACE) console.log(`[engine] ${(performance.now() - t).toFixed(1)} ms ${text.replace(/\s+/g, " ").trim().slice(0, 90)}`);
   return res;
 }
 type Source = "full" | "incremental" | "reevaluate";
@@ -47,17 +74,28 @@ interface ShopContext {
 
 export const WINDOWS = [0, 30, 90, 182, 365];
 
+const CONTEXT_SELECT = `
+  select timezone, t.today::text as today,
+         array(select ((t.today - w)::timestamp at time zone timezone) from unnest($3::int[]) with ordinality u(w, i) order by i) as cutoffs,
+         coalesce((select json_agg(json_build_object('key', g.key, 'kind', g.kind, 'name', g.name, 'enabled', g.enabled, 'definition', g.definition) order by g.key)
+                     from segments g where g.shop_id = shops.id), '[]') as segments
+    from shops cross join lateral (select (($2::timestamptz) at time zone timezone)::date as today) t where id = $1`;
+
+interface ContextRow {
+  timezone: string;
+  today: string;
+  cutoffs: Date[];
+  segments: SegmentRow[];
+}
+
+function contextOf(shopId: number, row: ContextRow | undefined): ShopContext {
+  if (!row) throw new Error(`Shop ${shopId} does not exist.`);
+  return { tz: row.timezone, today: row.today, cutoffs: row.cutoffs, segments: segmentsFromRows(row.segments) };
+}
+
 async function loadContext(db: Client, shopId: number, now: Date): Promise<ShopContext> {
-  const { rows } = await db.query<{ timezone: string; today: string; cutoffs: Date[]; segments: SegmentRow[] }>(
-    `select timezone, t.today::text as today,
-            array(select ((t.today - w)::timestamp at time zone timezone) from unnest($3::int[]) with ordinality u(w, i) order by i) as cutoffs,
-            coalesce((select json_agg(json_build_object('key', g.key, 'kind', g.kind, 'name', g.name, 'enabled', g.enabled, 'definition', g.definition) order by g.key)
-                        from segments g where g.shop_id = shops.id), '[]') as segments
-       from shops cross join lateral (select (($2::timestamptz) at time zone timezone)::date as today) t where id = $1`,
-    [shopId, now, WINDOWS],
-  );
-  if (!rows[0]) throw new Error(`Shop ${shopId} does not exist.`);
-  return { tz: rows[0].timezone, today: rows[0].today, cutoffs: rows[0].cutoffs, segments: segmentsFromRows(rows[0].segments) };
+  const { rows } = await db.query<ContextRow>(CONTEXT_SELECT, [shopId, now, WINDOWS]);
+  return contextOf(shopId, rows[0]);
 }
 
 /** The rule tree of a segment with the shop's settings (catalogue), or its custom rule. */
@@ -302,13 +340,34 @@ const RFM_WHY = `jsonb_build_object('r_score', f.r_score, 'f_score', f.f_score, 
   'days_since_last_order', ${FEATURES.days_since_last_order.sql}, 'orders_count', f.orders_count, 'spend_lifetime', f.spend_lifetime,
   'r_cuts', s.r_cuts, 'f_cuts', s.f_cuts, 'm_cuts', s.m_cuts)`;
 
-async function evaluate(db: Client, shopId: number, ids: bigint[] | null, now: Date, ctx: ShopContext, source: Source) {
+/**
+ * The evaluation statement depends only on the shop's segment settings: compiled once per distinct
+ * settings (text and the values it binds after the fixed parameters), not per event.
+ */
+const compiled = new Map<string, { text: string; extra: unknown[] }>();
+const MAX_COMPILED = 500;
+
+function evaluateStatement(ctx: ShopContext): { text: string; extra: unknown[] } {
+  const key = JSON.stringify(ctx.segments);
+  let hit = compiled.get(key);
+  if (!hit) {
+    const fixedCount = 6 + WINDOWS.length;
+    const params = new Params(new Array(fixedCount).fill(null));
+    const text = evaluateSql(ctx, params);
+    hit = { text, extra: params.values.slice(fixedCount) };
+    if (compiled.size >= MAX_COMPILED) compiled.delete(compiled.keys().next().value!);
+    compiled.set(key, hit);
+  }
+  return hit;
+}
+
+async function evaluate(db: Client, shopId: number, ids: bigint[] | null, now: Date, ctx: ShopContext, source: Source, options: { departed?: boolean } = {}) {
   const fixed = FIXED(shopId, ids, now, ctx, source);
-  const gone = await run<{ changes: number }>(db, departedSql(), fixed);
-  const params = new Params(fixed);
-  const sql = evaluateSql(ctx, params);
-  const res = await run<{ changes: number }>(db, sql, params.values);
-  return gone.rows[0].changes + res.rows[0].changes;
+  const prepare = ids !== null;
+  const gone = options.departed === false ? 0 : (await run<{ changes: number }>(db, departedSql(), fixed, { prepare })).rows[0].changes;
+  const { text, extra } = evaluateStatement(ctx);
+  const res = await run<{ changes: number }>(db, text, [...fixed, ...extra], { prepare });
+  return gone + res.rows[0].changes;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -320,7 +379,7 @@ function setting(ctx: ShopContext, key: string, name: string): number {
 
 /** Percentile thresholds from a feature relation (seg_nf in the full path, customer_features on re-evaluation). */
 async function refreshPercentiles(db: Client, shopId: number, relation: string, ctx: ShopContext, now: Date) {
-  await db.query(
+  await run(db, 
     `insert into segment_shop_stats (shop_id, computed_at, as_of_day, customers, vip_spend_cut, new_spend_cut, first_order_items_cut)
      select $1, $2, $3::date, count(*)::int,
             percentile_disc(1 - $4::float8) within group (order by spend_365d) filter (where orders_365d >= 1),
@@ -343,7 +402,7 @@ async function refreshPercentiles(db: Client, shopId: number, relation: string, 
 
 /** Shop AOV (all valid orders, guests included) and RFM cut points from NTILE(5) with a customer_id tie-breaker. */
 async function refreshAovAndRfm(db: Client, shopId: number) {
-  await db.query(
+  await run(db, 
     `with p as (select customer_id, as_of_day - last_order_day as dl, orders_count, spend_lifetime from seg_nf where shop_id = $1 and orders_count >= 1),
           r as (select ntile(5) over (order by dl desc, customer_id) as t, dl from p),
           fq as (select ntile(5) over (order by orders_count, customer_id) as t, orders_count from p),
@@ -359,7 +418,7 @@ async function refreshAovAndRfm(db: Client, shopId: number) {
 }
 
 async function refreshDailySizes(db: Client, shopId: number, today: string) {
-  await db.query(
+  await run(db, 
     `with cur as (
        select k.key, count(*)::int as size, coalesce(sum(f.spend_day), 0) as revenue
          from customer_features f cross join unnest(f.segments) k(key) where f.shop_id = $1 group by k.key),
@@ -388,19 +447,28 @@ export async function recomputeCustomers(shopId: number, customerIds: bigint[], 
   if (ids.length === 0) return { changes: 0 };
   const now = options.now ?? new Date();
   return inTransaction(async (db) => {
-    await db.query(
+    // One round trip: the shop lock (shared), the customers' locks in id order, the shop context,
+    // and whether any of them is no longer a live customer (then its feature row must go).
+    const { rows } = await run<ContextRow & { departed: boolean }>(
+      db,
       `select pg_advisory_xact_lock_shared(hashtextextended('segsync:engine:' || $1::text, 0)),
-              (select count(pg_advisory_xact_lock(hashtextextended('segsync:customer:' || $1::text || ':' || id::text, 0))) from (select id from unnest($2::bigint[]) id order by id) x)`,
-      [shopId, ids.map(String)],
+              (select count(pg_advisory_xact_lock(hashtextextended('segsync:customer:' || $1::text || ':' || id::text, 0))) from (select id from unnest($2::bigint[]) id order by id) x),
+              ctx.*,
+              exists (select 1 from unnest($2::bigint[]) u(id)
+                       where not exists (select 1 from customers c where c.shop_id = $1 and c.id = u.id and c.deleted_at is null)) as departed
+         from (${CONTEXT_SELECT.replace(/\$2/g, () => "$4").replace(/\$3/g, () => "$5")}) ctx`,
+      [shopId, ids.map(String), null, now, WINDOWS],
+      { prepare: true },
     );
-    const ctx = await loadContext(db, shopId, now);
+    const ctx = contextOf(shopId, rows[0]);
     const fixed = FIXED(shopId, ids, now, ctx, "incremental");
     await run(
       db,
       `with seg_agg as (${AGG_SELECT}), seg_li as (${LINE_ITEMS_SELECT}), seg_cat as (${CATEGORY_SELECT}), seg_nf as (${FEATURE_SELECT}), ${WRITE_FEATURES}`,
       fixed,
+      { prepare: true },
     );
-    return { changes: await evaluate(db, shopId, ids, now, ctx, "incremental") };
+    return { changes: await evaluate(db, shopId, ids, now, ctx, "incremental", { departed: rows[0].departed }) };
   });
 }
 
@@ -433,7 +501,7 @@ export async function recomputeShop(shopId: number, options: RecomputeShopOption
     }
     await run(db, `create temp table seg_agg on commit drop as ${AGG_SELECT}`, fixed);
     await run(db, `create temp table seg_nf on commit drop as ${rebuild ? "" : `with seg_cat as (${STORED_CATEGORIES})`} ${FEATURE_SELECT}`, fixed);
-    await db.query("analyze seg_nf");
+    await run(db, "analyze seg_nf", []);
     if (!options.keepStatistics || !built.rows[0]) {
       await refreshPercentiles(db, shopId, "seg_nf", ctx, now);
       await refreshAovAndRfm(db, shopId);
