@@ -29,6 +29,10 @@ async function createBoss(): Promise<PgBoss> {
     schema: "pgboss",
     max: Number(process.env.QUEUE_POOL_SIZE ?? 10),
     application_name: "segment-sync-queue",
+    // How often this instance fails jobs whose worker stopped heartbeating (a killed process):
+    // until then a crashed worker's job (a shop's push, a run) waits.
+    superviseIntervalSeconds: Number(process.env.QUEUE_SUPERVISE_SECONDS ?? 60),
+    monitorIntervalSeconds: Number(process.env.QUEUE_SUPERVISE_SECONDS ?? 60),
   });
   boss.on("error", (error: Error) => console.warn(`[queue] ${error.message}`));
   await boss.start();
@@ -40,7 +44,7 @@ async function ensureQueues(boss: PgBoss) {
   const wanted: Array<[string, Parameters<PgBoss["createQueue"]>[1]]> = [
     [QUEUES.event, { retryLimit: eventRetries, retryDelay: Number(process.env.SYNC_EVENT_RETRY_DELAY ?? 5), retryBackoff: true, retryDelayMax: 900, expireInSeconds: 300 }],
     // Runs are long; the heartbeat lets a crashed worker's run be picked up again within a minute.
-    [QUEUES.run, { retryLimit: 8, retryDelay: 15, retryBackoff: true, retryDelayMax: 1800, expireInSeconds: 6 * 3600, heartbeatSeconds: 30 }],
+    [QUEUES.run, { retryLimit: 8, retryDelay: 15, retryBackoff: true, retryDelayMax: 1800, expireInSeconds: 6 * 3600, heartbeatSeconds: Number(process.env.SYNC_RUN_HEARTBEAT_SECONDS ?? 30) }],
     [QUEUES.reconcileAll, { retryLimit: 2, expireInSeconds: 600 }],
     [QUEUES.sweep, { retryLimit: 0, expireInSeconds: 120 }],
   ];

@@ -23,7 +23,7 @@ const PUSH_WINDOW_SECONDS = Number(process.env.PUSH_WINDOW_SECONDS ?? 1);
 const DRIFT_CRON = process.env.PUSH_DRIFT_CRON ?? "30 3 * * *";
 
 const pushBoss = queuesOf([
-  [PUSH_QUEUES.push, { policy: "stately", retryLimit: 20, retryDelay: 5, retryBackoff: true, retryDelayMax: 600, expireInSeconds: 3 * 3600, heartbeatSeconds: 60 }],
+  [PUSH_QUEUES.push, { policy: "stately", retryLimit: 20, retryDelay: 5, retryBackoff: true, retryDelayMax: 600, expireInSeconds: 3 * 3600, heartbeatSeconds: Number(process.env.PUSH_HEARTBEAT_SECONDS ?? 60) }],
   [PUSH_QUEUES.sweep, { retryLimit: 0, expireInSeconds: 120 }],
   [PUSH_QUEUES.drift, { retryLimit: 3, retryDelay: 300, expireInSeconds: 6 * 3600, heartbeatSeconds: 60 }],
 ]);
