@@ -1,7 +1,7 @@
 // Chaos: a webhook storm with duplicates, reordering, delays and drops, worker processes killed
 // at random points, the Admin API answering 5xx, timing out and THROTTLED, and the offline token
 // expiring mid-run; then reconciliation, and the invariants.
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import {
   chaosRandom,
   checkInvariants,
@@ -17,6 +17,11 @@ import {
   startChaosRig,
   type ChaosRig,
 } from "../helpers/chaos.ts";
+
+vi.hoisted(() => {
+  // CHAOS_QUEUE_ENV (test/helpers/chaos.ts), before the app's modules read it
+  Object.assign(process.env, { QUEUE_SUPERVISE_SECONDS: "2", PUSH_HEARTBEAT_SECONDS: "10", SYNC_RUN_HEARTBEAT_SECONDS: "10" });
+});
 
 const DOMAIN = "chaos-storm.myshopify.com";
 /** Webhooks the shoppers cause (duplicates and push echoes come on top). */
