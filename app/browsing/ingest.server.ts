@@ -29,8 +29,16 @@ export function pixelToken(shopDomain: string, secret = process.env.SHOPIFY_API_
   return createHmac("sha256", secret).update(`segsync-pixel:v1:${shopDomain}`).digest("base64url").slice(0, 32);
 }
 
+// The expected token per shop, computed once per process (an HMAC per request is measurable CPU).
+const expectedTokens = new Map<string, Buffer>();
+
 function tokenMatches(shopDomain: string, token: string): boolean {
-  const want = Buffer.from(pixelToken(shopDomain));
+  let want = expectedTokens.get(shopDomain);
+  if (!want) {
+    want = Buffer.from(pixelToken(shopDomain));
+    if (expectedTokens.size > 10_000) expectedTokens.clear();
+    expectedTokens.set(shopDomain, want);
+  }
   const got = Buffer.from(token);
   return want.length === got.length && timingSafeEqual(want, got);
 }
@@ -155,29 +163,51 @@ class GroupWriter {
   }
 
   private async flush(group: Pending[]) {
-    const rows = group.flatMap((p) => p.events.map((e) => ({ p, e })));
-    await ensurePartitions(this.db, new Set(rows.map((r) => utcDay(r.e.at))));
-    const result = await this.db.query<{ stored: string[]; linked: string[] }>({ name: "segsync_pixel_insert", text: INSERT_BATCH }, [
-      rows.map((r) => r.p.shopId),
-      rows.map((r) => r.p.clientId),
-      rows.map((r) => r.e.id),
-      rows.map((r) => r.e.name),
-      rows.map((r) => (r.e.customerId === null ? null : String(r.e.customerId))),
-      rows.map((r) => (r.e.productId === null ? null : String(r.e.productId))),
-      rows.map((r) => (r.e.variantId === null ? null : String(r.e.variantId))),
-      rows.map((r) => `{${r.e.products.join(",")}}`),
-      rows.map((r) => r.e.checkout),
-      rows.map((r) => r.e.rec),
-      rows.map((r) => r.e.at),
-      rows.map((r) => r.p.receivedAt),
+    // A retried batch can arrive twice in one group: the first copy of an event is the one written
+    // (and counted), so each request's count of stored events stays exact.
+    const seen = new Set<string>();
+    const shopIds: number[] = [];
+    const clientIds: string[] = [];
+    const eventIds: string[] = [];
+    const names: string[] = [];
+    const customerIds: (string | null)[] = [];
+    const productIds: (string | null)[] = [];
+    const variantIds: (string | null)[] = [];
+    const products: string[] = [];
+    const checkouts: (string | null)[] = [];
+    const recs: boolean[] = [];
+    const ats: number[] = [];
+    const receivedAts: number[] = [];
+    const requests: number[] = [];
+    const days = new Set<string>();
+    group.forEach((p, i) => {
+      for (const e of p.events) {
+        const key = `${p.shopId} ${p.clientId} ${e.id}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        shopIds.push(p.shopId);
+        clientIds.push(p.clientId);
+        eventIds.push(e.id);
+        names.push(e.name);
+        customerIds.push(e.customerId === null ? null : String(e.customerId));
+        productIds.push(e.productId === null ? null : String(e.productId));
+        variantIds.push(e.variantId === null ? null : String(e.variantId));
+        products.push(`{${e.products.join(",")}}`);
+        checkouts.push(e.checkout);
+        recs.push(e.rec);
+        ats.push(e.at.getTime());
+        receivedAts.push(p.receivedAt.getTime());
+        requests.push(i);
+        days.add(utcDay(e.at));
+      }
+    });
+    await ensurePartitions(this.db, days);
+    const result = await this.db.query<{ stored: [number, number][]; linked: number[] }>({ name: "segsync_pixel_insert_v2", text: INSERT_BATCH }, [
+      shopIds, clientIds, eventIds, names, customerIds, productIds, variantIds, products, checkouts, recs, ats, receivedAts, requests,
     ]);
-    const stored = new Set(result.rows[0].stored);
+    const stored = new Map(result.rows[0].stored);
     const linked = new Set(result.rows[0].linked);
-    for (const p of group) {
-      let n = 0;
-      for (const e of p.events) if (stored.delete(`${p.shopId} ${p.clientId} ${e.id}`)) n++;
-      p.resolve({ stored: n, linked: linked.has(`${p.shopId} ${p.clientId}`) });
-    }
+    group.forEach((p, i) => p.resolve({ stored: stored.get(i) ?? 0, linked: linked.has(i) }));
   }
 }
 
@@ -191,13 +221,21 @@ function writer(db: Pick<pg.Pool, "query">): GroupWriter {
   return w;
 }
 
-// The events as parallel arrays ($1 shop .. $12 received at). A client takes the customer of its
-// newest event that names one; a client that is (or just became) linked marks its customer dirty.
+// The events as parallel arrays ($1 shop .. $12 received at, times in epoch ms, $13 the request's
+// index in the group). A client takes the customer of its newest event that names one; a client
+// that is (or just became) linked marks its customer dirty. The client row is rewritten only when
+// something it records changes (a new customer, an earlier first or a later last sighting by more
+// than an hour: retention needs days, not seconds), so a busy client does not leave a dead row per
+// batch. Clients and marks are written in key order, so concurrent writers (PIXEL_WRITERS > 1)
+// cannot deadlock on them.
 const INSERT_BATCH = `
   with ev as (
-    select * from unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::text[],
-                         $10::boolean[], $11::timestamptz[], $12::timestamptz[])
-      as u(shop_id, client_id, event_id, name, customer_id, product_id, variant_id, products, checkout, rec, at, received_at)),
+    select u.shop_id, u.client_id, u.event_id, u.name, u.customer_id, u.product_id, u.variant_id, u.products, u.checkout, u.rec,
+           'epoch'::timestamptz + u.at_ms * interval '1 millisecond' as at,
+           'epoch'::timestamptz + u.received_ms * interval '1 millisecond' as received_at, u.req
+      from unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::text[],
+                  $10::boolean[], $11::bigint[], $12::bigint[], $13::int[])
+        as u(shop_id, client_id, event_id, name, customer_id, product_id, variant_id, products, checkout, rec, at_ms, received_ms, req)),
   ins as (
     insert into pixel_events (shop_id, day, client_id, event_id, name, customer_id, product_id, variant_id, product_ids,
                               checkout_token, from_recommendation, occurred_at, received_at)
@@ -208,22 +246,28 @@ const INSERT_BATCH = `
     returning shop_id, client_id, event_id),
   who as (
     select shop_id, client_id, (array_agg(customer_id order by at desc) filter (where customer_id is not null))[1] as customer_id,
-           min(at) as first_at, max(at) as last_at, max(received_at) as received_at
+           min(at) as first_at, max(at) as last_at, max(received_at) as received_at, array_agg(distinct req) as reqs
       from ev group by shop_id, client_id),
   cl as (
     insert into browsing_clients as c (shop_id, client_id, customer_id, first_seen_at, last_seen_at, linked_at)
-    select shop_id, client_id, customer_id, first_at, last_at, case when customer_id is not null then received_at end from who
+    select shop_id, client_id, customer_id, first_at, last_at, case when customer_id is not null then received_at end
+      from who order by shop_id, client_id
     on conflict (shop_id, client_id) do update set
       first_seen_at = least(c.first_seen_at, excluded.first_seen_at),
       last_seen_at = greatest(c.last_seen_at, excluded.last_seen_at),
       customer_id = coalesce(excluded.customer_id, c.customer_id),
       linked_at = case when excluded.customer_id is not null and excluded.customer_id is distinct from c.customer_id then excluded.linked_at else c.linked_at end
-    returning c.shop_id, c.client_id, c.customer_id),
+    where (excluded.customer_id is not null and excluded.customer_id is distinct from c.customer_id)
+       or excluded.first_seen_at < c.first_seen_at
+       or excluded.last_seen_at > c.last_seen_at + interval '1 hour'),
+  linked as (
+    select who.shop_id, coalesce(who.customer_id, c.customer_id) as customer_id, who.reqs
+      from who left join browsing_clients c on c.shop_id = who.shop_id and c.client_id = who.client_id
+     where coalesce(who.customer_id, c.customer_id) is not null),
   dirty as (
     insert into browsing_dirty (shop_id, customer_id, marked_at)
-    select shop_id, customer_id, clock_timestamp() from (select distinct shop_id, customer_id from cl where customer_id is not null) x
-    on conflict (shop_id, customer_id) do update set marked_at = excluded.marked_at
-    returning 1)
-  select array(select shop_id || ' ' || client_id || ' ' || event_id from ins) as stored,
-         array(select shop_id || ' ' || client_id from cl where customer_id is not null) as linked,
-         (select count(*) from dirty)::int as dirty`;
+    select shop_id, customer_id, clock_timestamp() from (select distinct shop_id, customer_id from linked) x order by shop_id, customer_id
+    on conflict (shop_id, customer_id) do update set marked_at = excluded.marked_at)
+  select coalesce((select json_agg(json_build_array(req, n))
+                     from (select ev.req, count(*)::int as n from ins join ev using (shop_id, client_id, event_id) group by ev.req) s), '[]') as stored,
+         array(select distinct unnest(reqs) from linked) as linked`;

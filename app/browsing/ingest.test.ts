@@ -106,6 +106,26 @@ describe("pixel ingest endpoint", () => {
     expect(await res.json()).toMatchObject({ accepted: 0, dropped: 1 });
     expect(await count("pixel_events")).toBe(600);
   });
+
+  it("concurrent batches written together: a retry counted once, two clients of one customer marked once", async () => {
+    // GIVEN an installed shop
+    const shop = await createShop();
+    const login = (clientId: string, id: string) => batch(shop.domain, [{ id }, { id: `${id}-login`, customerId: "77" }], { clientId });
+    const retried = batch(shop.domain, [{ id: "r-1" }, { id: "r-2" }], { clientId: "client-r" });
+    // WHEN batches arrive at once (those behind the first write go in one statement): a batch and
+    // its retry, and two clients logging in as the same customer
+    const answers = await Promise.all([post(batch(shop.domain, [{ id: "first" }])), post(retried), post(retried), post(login("client-x", "x")), post(login("client-y", "y"))]);
+    // THEN every batch is accepted, the retried events are stored and counted once
+    expect(answers.map((r) => r.status)).toEqual([202, 202, 202, 202, 202]);
+    const bodies = await Promise.all(answers.map((r) => r.json() as Promise<{ stored: number }>));
+    expect(bodies[1].stored + bodies[2].stored).toBe(2);
+    expect(bodies.map((b) => b.stored)).toEqual([1, bodies[1].stored, bodies[2].stored, 2, 2]);
+    expect(await count("pixel_events")).toBe(7);
+    // AND both clients are linked to the customer, who is marked for a refresh once
+    const { rows } = await db.query("select client_id, customer_id::text from browsing_clients where customer_id is not null order by client_id");
+    expect(rows).toEqual([{ client_id: "client-x", customer_id: "77" }, { client_id: "client-y", customer_id: "77" }]);
+    expect((await db.query("select customer_id::text from browsing_dirty")).rows).toEqual([{ customer_id: "77" }]);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -65,6 +65,8 @@ export interface ParsedBatch {
 
 export type ParseResult = { ok: true; batch: ParsedBatch } | { ok: false; status: 400 | 413; error: string };
 
+const EVENT_NAMES: ReadonlySet<string> = new Set(PIXEL_EVENT_NAMES);
+const EVENT_FIELDS: ReadonlySet<string> = new Set(["id", "name", "at", "customerId", "productId", "variantId", "rec", "checkout", "products"]);
 const SHOP_DOMAIN = /^[a-z0-9][a-z0-9-]{0,60}\.myshopify\.com$/;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const bad = (error: string): ParseResult => ({ ok: false, status: 400, error });
@@ -97,7 +99,7 @@ export function parseBatch(body: string): ParseResult {
     const at = `events[${i}]`;
     if (!isObject(e)) return bad(`${at} must be an object.`);
     if (typeof e.id !== "string" || !ID.test(e.id)) return bad(`${at}.id is missing or malformed.`);
-    if (typeof e.name !== "string" || !(PIXEL_EVENT_NAMES as readonly string[]).includes(e.name)) return bad(`${at}.name is not a supported event.`);
+    if (typeof e.name !== "string" || !EVENT_NAMES.has(e.name)) return bad(`${at}.name is not a supported event.`);
     if (typeof e.at !== "number" || !Number.isInteger(e.at) || e.at <= 0 || e.at > 8.64e15) return bad(`${at}.at must be epoch milliseconds.`);
     const customerId = numericId(e.customerId);
     const productId = numericId(e.productId);
@@ -115,7 +117,7 @@ export function parseBatch(body: string): ParseResult {
       }
     }
     for (const key of Object.keys(e)) {
-      if (!["id", "name", "at", "customerId", "productId", "variantId", "rec", "checkout", "products"].includes(key)) return bad(`${at}.${key} is not accepted.`);
+      if (!EVENT_FIELDS.has(key)) return bad(`${at}.${key} is not accepted.`);
     }
     events.push({
       id: e.id,
