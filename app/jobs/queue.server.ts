@@ -88,6 +88,13 @@ export async function enqueueEvent(eventId: bigint, options: { client?: pg.Clien
   });
 }
 
+/** Event jobs in one statement (the webhook intake's group commit): same queue options as send. */
+export async function enqueueEvents(eventIds: bigint[]) {
+  if (eventIds.length === 0) return;
+  const boss = await getBoss();
+  await boss.insert(QUEUES.event, eventIds.map((id) => ({ data: { eventId: id.toString() } })));
+}
+
 export async function enqueueRun(runId: bigint, options: { client?: pg.ClientBase; startAfterSeconds?: number } = {}) {
   const boss = await getBoss();
   return boss.send(QUEUES.run, { runId: runId.toString() }, {

@@ -1,7 +1,7 @@
 // Webhook events: recorded on the request path (unique on the webhook id, so a redelivery is a
 // no-op), applied by workers with exactly-once effects, parked when they keep failing.
 import type pg from "pg";
-import { enqueueEvent } from "../jobs/queue.server";
+import { enqueueEvent, enqueueEvents } from "../jobs/queue.server";
 import { inTransaction, syncPool } from "./pg.server";
 import {
   COMPLIANCE_TOPICS,
@@ -46,30 +46,101 @@ export interface Recorded {
  * Records a delivery (one statement, which also decides from the shop's install state whether it
  * needs work) and enqueues it. A repeated webhook id changes nothing. Should the process die
  * between the two, the event stays `received` and the sweeper enqueues it (see sweepStuckEvents).
+ *
+ * Group commit: deliveries that arrive while earlier ones are being written wait and go together,
+ * one INSERT for all their events and one queue insert for their jobs, so under load the database
+ * sees a few statements per batch instead of two per delivery (and a quiet request is written at
+ * once, alone). Every caller still gets its own answer only after its row and job are committed.
  */
-export async function recordWebhook(w: IncomingWebhook): Promise<Recorded> {
-  const inserted = await syncPool().query<{ id: bigint; status: string }>(
-    `with s as (select install_state from shops where domain = $1),
+export function recordWebhook(w: IncomingWebhook): Promise<Recorded> {
+  return new Promise<Recorded>((resolve, reject) => {
+    intake.push({ w, resolve, reject });
+    if (writing < MAX_WRITES_IN_FLIGHT) void writeIntake();
+  });
+}
+
+interface PendingRecord {
+  w: IncomingWebhook;
+  resolve(r: Recorded): void;
+  reject(e: unknown): void;
+}
+
+const intake: PendingRecord[] = [];
+let writing = 0;
+const MAX_WRITES_IN_FLIGHT = 2;
+const MAX_BATCH = 500;
+
+async function writeIntake() {
+  writing++;
+  try {
+    while (intake.length) {
+      const batch = intake.splice(0, MAX_BATCH);
+      try {
+        const results = await recordBatch(batch.map((p) => p.w));
+        batch.forEach((p, i) => p.resolve(results[i]));
+      } catch (error) {
+        if (batch.length === 1) {
+          batch[0].reject(error);
+          continue;
+        }
+        // One delivery the database refuses must not fail the others: each alone, once.
+        await Promise.all(
+          batch.map((p) =>
+            recordBatch([p.w]).then(
+              ([r]) => p.resolve(r),
+              (e: unknown) => p.reject(e),
+            ),
+          ),
+        );
+      }
+    }
+  } finally {
+    writing--;
+  }
+}
+
+async function recordBatch(ws: IncomingWebhook[]): Promise<Recorded[]> {
+  const inserted = await syncPool().query<{ id: bigint; status: string; webhook_id: string }>(
+    `with input as (
+       select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::jsonb[], $8::text[], $9::boolean[])
+         with ordinality as t(shop, webhook_id, event_id, topic, triggered_at, api_version, payload, error, compliance, ord)),
      decided as (
-       select case when $8::text is not null then 'failed'
-                   when not exists (select 1 from s) then 'ignored'
-                   when (select install_state from s) <> 'installed' and not $9::boolean then 'ignored'
-                   else 'received' end as status)
+       select i.*, s.install_state,
+              case when i.error is not null then 'failed'
+                   when s.domain is null then 'ignored'
+                   when s.install_state <> 'installed' and not i.compliance then 'ignored'
+                   else 'received' end as status
+         from input i left join shops s on s.domain = i.shop)
      insert into webhook_events (shop, webhook_id, event_id, topic, triggered_at, api_version, payload, status, last_error, processed_at)
-     select $1, $2, $3, $4, $5, $6, $7::jsonb, d.status,
-            case when d.status = 'failed' then $8::text
-                 when d.status = 'ignored' then coalesce('shop ' || $1 || ' is ' || (select install_state from s), 'shop ' || $1 || ' is not known to the app')
+     select shop, webhook_id, event_id, topic, triggered_at, api_version, payload, status,
+            case when status = 'failed' then error
+                 when status = 'ignored' then coalesce('shop ' || shop || ' is ' || install_state, 'shop ' || shop || ' is not known to the app')
             end,
-            case when d.status = 'received' then null else now() end
-       from decided d
+            case when status = 'received' then null else now() end
+       from decided order by ord
      on conflict (webhook_id) do nothing
-     returning id, status`,
-    [w.shop, w.webhookId, w.eventId, w.topic, w.triggeredAt, w.apiVersion, w.facts ? factsToJson(w.facts) : null, w.error, COMPLIANCE_TOPICS.has(w.topic)],
+     returning id, status, webhook_id`,
+    [
+      ws.map((w) => w.shop),
+      ws.map((w) => w.webhookId),
+      ws.map((w) => w.eventId),
+      ws.map((w) => w.topic),
+      ws.map((w) => w.triggeredAt),
+      ws.map((w) => w.apiVersion),
+      ws.map((w) => (w.facts ? factsToJson(w.facts) : null)),
+      ws.map((w) => w.error),
+      ws.map((w) => COMPLIANCE_TOPICS.has(w.topic)),
+    ],
   );
-  const row = inserted.rows[0];
-  if (!row) return { id: null, status: "duplicate", duplicate: true };
-  if (row.status === "received") await enqueueEvent(row.id);
-  return { id: row.id, status: row.status, duplicate: false };
+  const byWebhook = new Map(inserted.rows.map((r) => [r.webhook_id, r]));
+  await enqueueEvents(inserted.rows.filter((r) => r.status === "received").map((r) => r.id));
+  // The same webhook id twice in one batch: the first is recorded, the second is the duplicate.
+  return ws.map((w) => {
+    const row = byWebhook.get(w.webhookId);
+    if (!row) return { id: null, status: "duplicate", duplicate: true };
+    byWebhook.delete(w.webhookId);
+    return { id: row.id, status: row.status, duplicate: false };
+  });
 }
 
 interface EventRow {

@@ -67,6 +67,34 @@ describe("sync webhooks", () => {
     expect(events.map((e) => e.status)).toEqual(["applied", "applied"]);
   });
 
+  it("records concurrent deliveries once each (a redelivery among them included) and applies each once", async () => {
+    // GIVEN an installed shop and 40 different orders, one of them delivered twice at the same moment
+    await createShop({ domain: SHOP });
+    const bodies = Array.from({ length: 40 }, (_, i) =>
+      editedOrder((o) => {
+        o.admin_graphql_api_id = `gid://shopify/Order/${9_000_000 + i}`;
+        o.line_items = (o.line_items as Record<string, unknown>[]).map((li, k) => ({ ...li, admin_graphql_api_id: `gid://shopify/LineItem/${90_000_000 + i * 10 + k}` }));
+      }),
+    );
+
+    // WHEN all 41 deliveries arrive at once (so they are written together) and the queue is worked
+    const since = (await syncPool().query("select clock_timestamp() as t")).rows[0].t as Date;
+    const answers = await Promise.all([
+      ...bodies.map((body, i) => deliver("orders/create", body, { webhookId: `burst-${i}` })),
+      deliver("orders/create", bodies[7], { webhookId: "burst-7" }),
+    ]);
+    const jobs = await syncPool().query("select count(*)::int as n from pgboss.job where name = 'sync-event' and created_on >= $1", [since]);
+    await drainEvents();
+
+    // THEN every delivery got 200; one event and one job per webhook id; 40 orders applied once
+    expect(answers.map((r) => r.status)).toEqual(Array(41).fill(200));
+    expect(await prisma.webhookEvent.count()).toBe(40);
+    expect(jobs.rows[0].n).toBe(40);
+    expect(await prisma.order.count()).toBe(40);
+    const events = await prisma.webhookEvent.findMany();
+    expect(events.every((e) => e.status === "applied" && e.attempts === 1)).toBe(true);
+  });
+
   it("ignores an orders/updated older than the stored row and applies a newer one", async () => {
     // GIVEN the order stored at its sample version (updated 2022-01-01T00:00Z)
     await createShop({ domain: SHOP });
