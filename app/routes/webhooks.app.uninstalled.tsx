@@ -1,9 +1,11 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
-import { authenticate } from "../shopify.server";
+import { authenticateWebhook } from "../lib/webhook-auth.server";
 import { recordUninstall } from "../lib/shops.server";
 
 export const action = async ({ request }: ActionFunctionArgs) => {
-  const { shop } = await authenticate.webhook(request);
+  const hook = await authenticateWebhook(request);
+  if (hook instanceof Response) return hook;
+  const { shop } = hook;
   // Redeliveries are harmless: removing sessions and marking uninstalled is idempotent.
   await recordUninstall(shop);
   return new Response();

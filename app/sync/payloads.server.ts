@@ -5,6 +5,28 @@ import { idFromGid, parseExactJson } from "./exact-json.server";
 
 export class UnusablePayloadError extends Error {
   override name = "UnusablePayloadError";
+  constructor(message: string) {
+    // The message may quote the body (JSON.parse does): it must fit a Postgres text column.
+    super(storableText(message).slice(0, 1000));
+  }
+}
+
+/**
+ * Text Postgres can store (text and jsonb): no NUL character, no lone UTF-16 surrogate (jsonb
+ * refuses both, and the whole delivery would fail with a 500). Hostile input, not Shopify's.
+ */
+export function storableText(s: string): string {
+  return s.replaceAll("\u0000", "").replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd");
+}
+
+const MAX_ID = 9223372036854775807n; // bigint columns
+const MAX_INT = 2147483647; // integer columns (quantity, item_count)
+const MAX_MONEY_DIGITS = 14; // numeric(18, 4)
+
+/** A Shopify id fits our bigint columns: 1 .. 2^63-1. */
+function checkedId(id: bigint, what: string): bigint {
+  if (id < 1n || id > MAX_ID) throw new UnusablePayloadError(`${what} is not a Shopify id (${String(id).slice(0, 40)})`);
+  return id;
 }
 
 export interface CustomerFacts {
@@ -86,22 +108,25 @@ function idOf(obj: Obj, what: string, required: true): bigint;
 function idOf(obj: Obj, what: string, required: false): bigint | null;
 function idOf(obj: Obj, what: string, required: boolean): bigint | null {
   const fromGid = idFromGid(obj.admin_graphql_api_id);
-  if (fromGid !== null) return fromGid;
+  if (fromGid !== null) return checkedId(fromGid, `${what}: "admin_graphql_api_id"`);
   const raw = obj.id;
-  if (typeof raw === "bigint" && raw > 0n) return raw;
+  if (typeof raw === "bigint" && raw > 0n) return checkedId(raw, `${what}: "id"`);
   if (typeof raw === "number" && Number.isSafeInteger(raw) && raw > 0) return BigInt(raw);
-  if (typeof raw === "string" && /^\d+$/.test(raw)) return BigInt(raw);
+  if (typeof raw === "string" && /^\d+$/.test(raw)) return checkedId(BigInt(raw), `${what}: "id"`);
   const gid = idFromGid(raw);
-  if (gid !== null) return gid;
-  if (required) throw new UnusablePayloadError(`${what}: "id" is missing or not a Shopify id`);
+  if (gid !== null) return checkedId(gid, `${what}: "id"`);
+  // Absent is allowed when optional; present but not an id is not (it would be stored as a guest).
+  if (required || (raw !== undefined && raw !== null)) throw new UnusablePayloadError(`${what}: "id" is missing or not a Shopify id`);
   return null;
 }
 
-function optionalId(v: unknown): bigint | null {
-  if (typeof v === "bigint") return v;
-  if (typeof v === "number" && Number.isSafeInteger(v)) return BigInt(v);
-  if (typeof v === "string" && /^\d+$/.test(v)) return BigInt(v);
-  return idFromGid(v);
+/** An id that may be absent (null); present but out of range is unusable. */
+function optionalId(v: unknown, what = "id"): bigint | null {
+  if (typeof v === "bigint") return checkedId(v, what);
+  if (typeof v === "number" && Number.isSafeInteger(v)) return checkedId(BigInt(v), what);
+  if (typeof v === "string" && /^\d+$/.test(v)) return checkedId(BigInt(v), what);
+  const gid = idFromGid(v);
+  return gid === null ? null : checkedId(gid, what);
 }
 
 function date(obj: Obj, key: string, what: string, required: true): Date;
@@ -113,7 +138,8 @@ function date(obj: Obj, key: string, what: string, required: boolean): Date | nu
     return null;
   }
   const d = typeof v === "string" ? new Date(v) : null;
-  if (!d || Number.isNaN(d.getTime())) throw new UnusablePayloadError(`${what}: "${key}" is not a date (${JSON.stringify(String(v)).slice(0, 60)})`);
+  // Years 1-9999: what every reader of ours (and Postgres' timestamptz) handles.
+  if (!d || Number.isNaN(d.getTime()) || d.getUTCFullYear() < 1 || d.getUTCFullYear() > 9999) throw new UnusablePayloadError(`${what}: "${key}" is not a date (${JSON.stringify(String(v)).slice(0, 60)})`);
   return d;
 }
 
@@ -125,6 +151,9 @@ function money(v: unknown, what: string, fallback?: string): string {
   const s = typeof v === "number" || typeof v === "bigint" ? String(v) : v;
   if (typeof s !== "string" || !/^-?\d+(\.\d+)?$/.test(s.trim())) {
     throw new UnusablePayloadError(`${what} is not an amount (${JSON.stringify(String(v)).slice(0, 60)})`);
+  }
+  if (s.trim().replace(/^-/, "").split(".")[0].replace(/^0+/, "").length > MAX_MONEY_DIGITS) {
+    throw new UnusablePayloadError(`${what} is out of range (${JSON.stringify(String(v)).slice(0, 60)})`);
   }
   return s.trim();
 }
@@ -176,7 +205,7 @@ export function refundAmount(p: Obj, what = "refund"): string {
 
 function parseRefund(p: Obj, orderId: bigint | null, what = "refund"): RefundFacts {
   const id = idOf(p, what, true);
-  const order = orderId ?? optionalId(p.order_id);
+  const order = orderId ?? optionalId(p.order_id, `${what}: "order_id"`);
   if (order === null) throw new UnusablePayloadError(`${what}: "order_id" is missing`);
   return {
     id,
@@ -188,24 +217,30 @@ function parseRefund(p: Obj, orderId: bigint | null, what = "refund"): RefundFac
 
 function parseOrder(p: Obj): OrderFacts {
   const id = idOf(p, "order", true);
-  const customer = isObj(p.customer) ? idOf(p.customer, "order.customer", false) : null;
+  const customer = isObj(p.customer) ? idOf(p.customer, "order: customer", false) : null;
   const rawItems = p.line_items;
   if (rawItems !== undefined && !Array.isArray(rawItems)) throw new UnusablePayloadError(`order: "line_items" is not a list`);
   const lineItems = (rawItems ?? []).map((li: unknown, i: number): LineItemFacts => {
     if (!isObj(li)) throw new UnusablePayloadError(`order: line_items[${i}] is not an object`);
     const quantity = li.quantity;
-    if (typeof quantity !== "number" || !Number.isInteger(quantity)) {
+    if (typeof quantity !== "number" || !Number.isInteger(quantity) || Math.abs(quantity) > MAX_INT) {
       throw new UnusablePayloadError(`order: line_items[${i}].quantity is not an integer`);
     }
     return {
       id: idOf(li, `order: line_items[${i}]`, true),
-      productId: optionalId(li.product_id),
-      variantId: optionalId(li.variant_id),
+      productId: optionalId(li.product_id, `order: line_items[${i}].product_id`),
+      variantId: optionalId(li.variant_id, `order: line_items[${i}].variant_id`),
       vendor: typeof li.vendor === "string" ? li.vendor : null,
       quantity,
       price: money(li.price, `order: line_items[${i}].price`),
     };
   });
+  const seen = new Set<bigint>();
+  for (const [i, li] of lineItems.entries()) {
+    if (seen.has(li.id)) throw new UnusablePayloadError(`order: line_items[${i}] repeats line item id ${li.id}`);
+    seen.add(li.id);
+  }
+  if (Math.abs(lineItems.reduce((n, li) => n + li.quantity, 0)) > MAX_INT) throw new UnusablePayloadError(`order: the line items' quantities are out of range`);
   const codes = Array.isArray(p.discount_codes) ? p.discount_codes : [];
   const refunds = (Array.isArray(p.refunds) ? p.refunds : []).filter(isObj).map((r, i) => parseRefund(r, id, `order: refunds[${i}]`));
   const created = date(p, "created_at", "order", true);
@@ -230,7 +265,10 @@ function parseOrder(p: Obj): OrderFacts {
 
 function parseTags(p: Obj): TagFacts {
   const customerId =
-    optionalId(p.customerId) ?? optionalId(p.customer_id) ?? idFromGid(p.admin_graphql_api_id) ?? optionalId(p.id);
+    optionalId(p.customerId, `customer tags: "customerId"`) ??
+    optionalId(p.customer_id, `customer tags: "customer_id"`) ??
+    optionalId(p.admin_graphql_api_id, `customer tags: "admin_graphql_api_id"`) ??
+    optionalId(p.id, `customer tags: "id"`);
   if (customerId === null) throw new UnusablePayloadError(`customer tags: "customerId" is missing`);
   const raw = p.tags;
   const tags = Array.isArray(raw) ? raw.map(String) : typeof raw === "string" ? raw.split(",") : null;
@@ -243,13 +281,13 @@ function parseTags(p: Obj): TagFacts {
 function parseCompliance(p: Obj): ComplianceFacts {
   const customer = isObj(p.customer) ? p.customer : null;
   const ids = (Array.isArray(p.orders_to_redact) ? p.orders_to_redact : Array.isArray(p.orders_requested) ? p.orders_requested : [])
-    .map(optionalId)
+    .map((v, i) => optionalId(v, `compliance: orders[${i}]`))
     .filter((v): v is bigint => v !== null);
   return {
-    shopId: optionalId(p.shop_id),
-    customerId: customer ? optionalId(customer.id) : null,
+    shopId: optionalId(p.shop_id, `compliance: "shop_id"`),
+    customerId: customer ? optionalId(customer.id, `compliance: "customer.id"`) : null,
     orderIds: ids,
-    dataRequestId: isObj(p.data_request) ? optionalId(p.data_request.id) : null,
+    dataRequestId: isObj(p.data_request) ? optionalId(p.data_request.id, `compliance: "data_request.id"`) : null,
   };
 }
 
@@ -327,9 +365,9 @@ export function factsFromPayload(topic: string, payload: unknown): Facts {
   }
 }
 
-/** Facts as stored in webhook_events.payload (bigints as strings, dates as ISO strings). */
+/** Facts as stored in webhook_events.payload (bigints as strings, dates as ISO strings, text jsonb can hold). */
 export function factsToJson(facts: Facts): string {
-  return JSON.stringify(facts, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+  return JSON.stringify(facts, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : typeof v === "string" ? storableText(v) : v));
 }
 
 const BIGINT_KEYS = new Set(["id", "customerId", "orderId", "productId", "variantId", "shopId", "dataRequestId"]);
