@@ -2,6 +2,7 @@
 import { countRuleMatches } from "./engine.server";
 import { Params, compileRule, validateRule, type RuleError } from "./rules";
 import { REFERENCEABLE_KEYS } from "./settings.server";
+import { unstorableTextErrors } from "./rule-text";
 
 /**
  * Compiles a custom rule tree to a parameterised SQL condition over the feature row `f` (and `s`,
@@ -19,5 +20,7 @@ export function compileCustomRule(tree: unknown, firstParam = 1): { sql: string;
 export async function previewCustomSegment(shopId: number, tree: unknown, options: { now?: Date } = {}): Promise<{ ok: true; count: number } | { ok: false; errors: RuleError[] }> {
   const checked = validateRule(tree, REFERENCEABLE_KEYS);
   if (!checked.ok) return { ok: false, errors: checked.errors };
+  const text = unstorableTextErrors(tree);
+  if (text.length) return { ok: false, errors: text };
   return { ok: true, count: await countRuleMatches(shopId, checked.rule, options.now) };
 }

@@ -14,6 +14,7 @@ import {
 } from "./catalogue";
 import { enginePool } from "./pool.server";
 import { validateRule, type Rule, type RuleError } from "./rules";
+import { UNSTORABLE_TEXT_MESSAGE, isStorableText, unstorableTextErrors } from "./rule-text";
 
 export interface SegmentSettings {
   key: string;
@@ -145,9 +146,12 @@ export function validateCustomSegment(input: { key: unknown; name: unknown; rule
   }
   if (typeof input.name !== "string" || input.name.trim().length === 0 || input.name.length > 100) {
     errors.push({ path: "name", message: "A name of 1-100 characters is required." });
+  } else if (!isStorableText(input.name)) {
+    errors.push({ path: "name", message: UNSTORABLE_TEXT_MESSAGE });
   }
   const checked = validateRule(input.rule, REFERENCEABLE_KEYS);
-  if (!checked.ok) errors.push(...checked.errors.map((e) => ({ path: e.path === "(root)" ? "rule" : `rule.${e.path}`, message: e.message })));
+  const ruleErrors = checked.ok ? unstorableTextErrors(input.rule) : checked.errors;
+  errors.push(...ruleErrors.map((e) => ({ path: e.path === "(root)" ? "rule" : `rule.${e.path}`, message: e.message })));
   return errors;
 }
 
