@@ -12,6 +12,9 @@ export function enginePool(): pg.Pool {
     if (!connectionString) throw new Error("DATABASE_URL is not set (the segment engine needs PostgreSQL).");
     globalThis.__segmentSyncEnginePool = new pg.Pool({ connectionString, max: Number(process.env.ENGINE_POOL_SIZE ?? 6) });
     globalThis.__segmentSyncEnginePool.on("error", () => {});
+    // A checked-out client between queries whose connection ends (PostgreSQL restarted) would emit
+    // an unhandled "error" and end the process; the pool drops the broken client on release.
+    globalThis.__segmentSyncEnginePool.on("connect", (client) => client.on("error", () => {}));
   }
   return globalThis.__segmentSyncEnginePool;
 }

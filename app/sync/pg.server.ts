@@ -17,6 +17,10 @@ export function syncPool(): pg.Pool {
     if (!connectionString) throw new Error("DATABASE_URL is not set (sync needs PostgreSQL).");
     globalThis.__segmentSyncPgPool = new pg.Pool({ connectionString, types, max: Number(process.env.SYNC_POOL_SIZE ?? 8) });
     globalThis.__segmentSyncPgPool.on("error", () => {});
+    // A checked-out client (a held advisory lock between queries) whose server connection ends
+    // (PostgreSQL restarted) emits "error" with no pool listener attached: without this, the
+    // process dies. The client is unusable afterwards and the pool drops it on release.
+    globalThis.__segmentSyncPgPool.on("connect", (client) => client.on("error", () => {}));
   }
   return globalThis.__segmentSyncPgPool;
 }
