@@ -249,6 +249,11 @@ async function pushCustomerTags(db: pg.ClientBase, ctx: ShopPushContext, admin: 
     }
     const plan = planTags(row.desiredTags, row.pushedTags, row.suppressedTags);
     if (plan.remove.length) {
+      // From the call until its answer is committed the store's tags are uncertain: should the
+      // process or the database go away in between, sweepTags stays set and the next push reads
+      // the store's tags instead of trusting pushedTags (else an add that took effect unrecorded
+      // is never removed, or a removal unrecorded never re-added).
+      await commit({ ...row, sweepTags: true });
       const errors = await tagsRemove(admin, gid, plan.remove);
       report.tagCalls++;
       if (errors.some((e) => GONE.test(e.message))) {
@@ -257,11 +262,12 @@ async function pushCustomerTags(db: pg.ClientBase, ctx: ShopPushContext, admin: 
       }
       if (errors.length) throw new ShopifyRefused(errors.map((e) => e.message).join("; "));
       await options.afterCall?.("tags");
-      await commit({ ...row, pushedTags: minus(row.pushedTags, plan.remove), pushedAt: new Date() });
+      await commit({ ...row, pushedTags: minus(row.pushedTags, plan.remove), sweepTags: false, pushedAt: new Date() });
     }
     // Near the limit (a tag was suppressed before), read the count first; else learn it from the error.
     const add = row.suppressedTags.length ? minus(row.desiredTags, row.pushedTags) : plan.add;
     if (add.length) {
+      await commit({ ...row, sweepTags: true });
       let fit: { keep: string[]; suppressed: string[]; present: string[] } | null = null;
       if (row.suppressedTags.length) fit = await fitToLimit(ctx, admin, gid, add);
       let errors = fit && fit.keep.length === 0 ? [] : await tagsAdd(admin, gid, fit ? fit.keep : add);
@@ -287,7 +293,7 @@ async function pushCustomerTags(db: pg.ClientBase, ctx: ShopPushContext, admin: 
           categories: [...new Set(fit.suppressed.map((t) => categoryOfTag(ctx, t)))],
         });
       }
-      await commit({ ...row, pushedTags: union(row.pushedTags, added), suppressedTags: suppressed, pushedAt: new Date() });
+      await commit({ ...row, pushedTags: union(row.pushedTags, added), suppressedTags: suppressed, sweepTags: false, pushedAt: new Date() });
     }
     if (row.attempts || row.lastError) await commit({ ...row, attempts: 0, lastError: null });
   } catch (error) {
