@@ -16,6 +16,8 @@ interface RunJob {
 }
 
 const RECONCILE_CRON = process.env.SYNC_RECONCILE_CRON ?? "0 */6 * * *";
+/** Events unfinished this long are re-enqueued by the minute sweep (a lost enqueue, a job lost with its database connection). */
+const SWEEP_AFTER_SECONDS = Number(process.env.SYNC_SWEEP_AFTER_SECONDS ?? 120);
 
 /** Applies a batch of event jobs (one engine recompute per shop per batch); each job settles on its own. */
 export async function handleEventJobs(jobs: JobWithMetadata<EventJob>[]) {
@@ -62,7 +64,7 @@ export async function startWorkers(options: WorkerOptions = {}) {
   const runOptions = { batchSize: 1, localConcurrency: 2, includeMetadata: true, pollingIntervalSeconds: polling } as const;
   await boss.work<RunJob, unknown, typeof runOptions>(QUEUES.run, runOptions, async ([job]) => handleRunJob(job));
   await boss.work(QUEUES.reconcileAll, { pollingIntervalSeconds: 5 }, async () => ({ started: await startReconciliationForAllShops() }));
-  await boss.work(QUEUES.sweep, { pollingIntervalSeconds: 5 }, async () => ({ requeued: await sweepStuckEvents() }));
+  await boss.work(QUEUES.sweep, { pollingIntervalSeconds: 5 }, async () => ({ requeued: await sweepStuckEvents(SWEEP_AFTER_SECONDS) }));
   if (options.schedule ?? true) {
     await boss.schedule(QUEUES.reconcileAll, RECONCILE_CRON);
     await boss.schedule(QUEUES.sweep, "* * * * *");
