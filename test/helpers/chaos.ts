@@ -33,6 +33,9 @@ export const CHAOS_QUEUE_ENV: Record<string, string> = {
   QUEUE_SUPERVISE_SECONDS: "2",
   PUSH_HEARTBEAT_SECONDS: "10",
   SYNC_RUN_HEARTBEAT_SECONDS: "10",
+  // The minute sweep re-enqueues events left unfinished for 5 s (not 2 min): after a database
+  // restart, events whose job was lost with its connection.
+  SYNC_SWEEP_AFTER_SECONDS: "5",
 };
 const OPT_OUT_TAG = "seg:opt-out";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -211,7 +214,7 @@ export interface ChaosRig {
   shopId: number;
   shop: TwinShop;
   workers: WorkerPool;
-  watcher: pg.Client;
+  watcher: pg.Pool;
   /** Mark in the twin's logs where the faulted part of the run starts. */
   logStart: number;
   stop(): Promise<void>;
@@ -229,8 +232,8 @@ export async function startChaosRig(options: ChaosRigOptions): Promise<ChaosRig>
   const twin = await startTwin({ appUrl: routes.url, timeScale: 0.001, bulkStepDelayMs: 5, seed: options.seed ?? 42, bucketSize: 10_000, restoreRate: 1_000, ...options.twin });
   void adminFor; // the Shopify modules are loaded before their traffic is routed to the twin
   routeShopifyTrafficTo(twin.url);
-  const watcher = new pg.Client({ connectionString: process.env.DATABASE_URL });
-  await watcher.connect();
+  // A pool, not a client: it reconnects after a PostgreSQL restart.
+  const watcher = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 2 });
   watcher.on("error", () => {});
   const now = new Date();
   await twin.seed(options.domain, generateStore({ customers: options.customers ?? 120, ordersPerCustomer: options.ordersPerCustomer ?? 2, seed: options.seed ?? 21, domain: options.domain, now }));
@@ -341,7 +344,7 @@ export function countDeliveries(twin: Twin, domain: string, from = 0) {
 }
 
 /** The tags the app wants on each customer (`seg:<segment>` for each segment it is in). */
-async function expectedTags(db: pg.Client, shopId: number) {
+async function expectedTags(db: pg.Pool, shopId: number) {
   const { rows } = await db.query<{ id: string; segments: string[]; opted_out: boolean }>(
     "select customer_id::text as id, segments, opted_out from customer_features where shop_id = $1",
     [shopId],
@@ -410,7 +413,20 @@ export async function settle(rig: ChaosRig, timeoutMs = 150_000) {
       const push = await rig.watcher
         .query("select state, retry_count, output from pgboss.job where name = 'push-shop' order by created_on desc limit 3")
         .then((r) => JSON.stringify(r.rows), (e: Error) => e.message);
-      return `${state}\nlast push jobs: ${push}\n${rig.workers.stderr()}`;
+      const ids = [...state.matchAll(/customer (\d+):/g)].map((m) => m[1]).slice(0, 3);
+      const rows = ids.length
+        ? await rig.watcher
+            .query(
+              `select p.customer_id::text, p.segments, p.desired_tags, p.pushed_tags, p.dirty, p.attempts, p.last_error, f.segments as features,
+                      (select json_agg(json_build_object('id', m.id, 'seg', m.segment_key, 'change', m.change) order by m.id) from membership_changes m where m.shop_id = p.shop_id and m.customer_id = p.customer_id) as changes,
+                      (select last_change_id::text from push_shops s where s.shop_id = p.shop_id) as cursor
+                 from push_customers p left join customer_features f on f.shop_id = p.shop_id and f.customer_id = p.customer_id
+                where p.shop_id = $1 and p.customer_id = any($2::bigint[])`,
+              [rig.shopId, ids],
+            )
+            .then((r) => JSON.stringify(r.rows), (e: Error) => e.message)
+        : "";
+      return `${state}\n${rows}\nlast push jobs: ${push}\n${rig.workers.stderr()}`;
     },
   );
 }
