@@ -1,6 +1,8 @@
 // Streams a bulk operation's JSONL result line by line (never whole into memory) and turns each
 // line into staging rows. Children (line items) carry `__parentId`; they are joined to their order
 // in SQL at merge time, so no line ever waits in memory for its parent.
+import { createInterface } from "node:readline";
+import { Readable } from "node:stream";
 import { copyRow } from "./copy-text.server";
 
 export interface StageRows {
@@ -41,64 +43,59 @@ function arrayField(values: unknown): string {
   return copyRow([((values as unknown[] | null | undefined) ?? []).map(String)]).slice(0, -1);
 }
 
+/**
+ * One COPY row. Joined (a flat copy), not concatenated: a concatenation keeps references to the
+ * parsed values, which V8 may slice from the whole downloaded chunk, and a batch would hold those.
+ */
+const row = (fields: string[]) => `${fields.join("\t")}\n`;
+
 /** Adds one JSONL line's rows to `stage`. Unknown object types are skipped. */
 export function stageLine(runId: bigint | string, lineNo: number, line: string, stage: StageRows) {
   const node = JSON.parse(line) as Node;
   const gid = typeof node.id === "string" ? node.id : "";
   const id = gidDigits(gid);
   if (id === null) return;
-  const head = `${runId}\t${lineNo}\t${id}\t`;
+  const run = String(runId);
+  const no = String(lineNo);
   if (gid.startsWith("gid://shopify/Customer/")) {
-    stage.customers.push(`${head}${field(node.createdAt as string)}\t${field(node.updatedAt as string)}\t${field(node.state as string)}\t${arrayField(node.tags)}\n`);
+    stage.customers.push(row([run, no, id, field(node.createdAt as string), field(node.updatedAt as string), field(node.state as string), arrayField(node.tags)]));
   } else if (gid.startsWith("gid://shopify/Order/")) {
     const customer = gidDigits((node.customer as Node | null)?.id);
     stage.orders.push(
-      `${head}${field(customer)}\t${field(node.createdAt as string)}\t${field((node.processedAt as string) ?? (node.createdAt as string))}\t` +
-        `${field(node.updatedAt as string)}\t${field(node.cancelledAt as string)}\t${field((node.currencyCode as string) ?? "USD")}\t` +
-        `${field(amount(node.totalPriceSet))}\t${field(amount(node.subtotalPriceSet))}\t${field(amount(node.totalDiscountsSet))}\t` +
-        `${arrayField(node.discountCodes)}\t${field((node.displayFinancialStatus as string)?.toLowerCase())}\t${field(node.test === true)}\n`,
+      row([
+        run, no, id, field(customer), field(node.createdAt as string), field((node.processedAt as string) ?? (node.createdAt as string)),
+        field(node.updatedAt as string), field(node.cancelledAt as string), field((node.currencyCode as string) ?? "USD"),
+        field(amount(node.totalPriceSet)), field(amount(node.subtotalPriceSet)), field(amount(node.totalDiscountsSet)),
+        arrayField(node.discountCodes), field((node.displayFinancialStatus as string)?.toLowerCase()), field(node.test === true),
+      ]),
     );
     for (const r of (node.refunds as Node[]) ?? []) {
       const refundId = gidDigits(r.id);
       if (refundId === null) continue;
-      stage.refunds.push(`${runId}\t${lineNo}\t${refundId}\t${id}\t${field(amount(r.totalRefundedSet))}\t${field(r.createdAt as string)}\n`);
+      stage.refunds.push(row([run, no, refundId, id, field(amount(r.totalRefundedSet)), field(r.createdAt as string)]));
     }
   } else if (gid.startsWith("gid://shopify/LineItem/")) {
     const orderId = gidDigits(node.__parentId);
     if (orderId === null) return;
     const product = node.product as Node | null;
     stage.lineItems.push(
-      `${head}${orderId}\t${field(gidDigits(product?.id))}\t${field(gidDigits((node.variant as Node | null)?.id))}\t` +
-        `${field((product?.productType as string) || null)}\t${field(node.vendor as string)}\t${Number(node.quantity ?? 0)}\t` +
-        `${field(amount(node.originalUnitPriceSet))}\n`,
+      row([
+        run, no, id, orderId, field(gidDigits(product?.id)), field(gidDigits((node.variant as Node | null)?.id)),
+        field((product?.productType as string) || null), field(node.vendor as string), field(Number(node.quantity ?? 0)),
+        field(amount(node.originalUnitPriceSet)),
+      ]),
     );
   }
 }
 
-/**
- * Lines of the JSONL at `url`, numbered from 1 (blank lines are counted, not yielded; a trailing
- * \r is dropped). Split from the body's bytes as they arrive: never the whole file in memory.
- */
+/** Lines of the JSONL at `url`, numbered from 1. */
 export async function* jsonlLines(url: string, signal?: AbortSignal): AsyncGenerator<[number, string]> {
   const response = await fetch(url, { signal });
   if (!response.ok || !response.body) throw new Error(`bulk result download failed: HTTP ${response.status}`);
-  const decoder = new TextDecoder();
-  let rest = "";
+  const rl = createInterface({ input: Readable.fromWeb(response.body as import("node:stream/web").ReadableStream), crlfDelay: Infinity });
   let n = 0;
-  const lines: [number, string][] = [];
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    const text = rest + decoder.decode(chunk, { stream: true });
-    let from = 0;
-    for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", from)) {
-      n++;
-      const line = text.charCodeAt(nl - 1) === 13 && nl > from ? text.slice(from, nl - 1) : text.slice(from, nl);
-      if (line.trim()) lines.push([n, line]);
-      from = nl + 1;
-    }
-    rest = text.slice(from);
-    for (const entry of lines) yield entry;
-    lines.length = 0;
+  for await (const line of rl) {
+    n++;
+    if (line.trim()) yield [n, line];
   }
-  const last = rest + decoder.decode();
-  if (last.trim()) yield [n + 1, last.endsWith("\r") ? last.slice(0, -1) : last];
 }

@@ -292,7 +292,9 @@ async function mergeRun(run: RunRow): Promise<MergeResult> {
        on conflict do nothing`,
       [id, shopId],
     );
-    await db.query("create temp table merged_orders (id bigint primary key, customer_id bigint) on commit drop");
+    // No index: it is only ever hash-joined whole (an index would be maintained for 300k rows of a
+    // backfill for nothing); analysed once filled so the joins are planned on its real size.
+    await db.query("create temp table merged_orders (id bigint not null, customer_id bigint) on commit drop");
     const orders = await db.query(
       `with src as (
          select distinct on (id) * from sync_stage_orders where run_id = $1 order by id, updated_at desc),
@@ -320,6 +322,7 @@ async function mergeRun(run: RunRow): Promise<MergeResult> {
        insert into merged_orders select id, customer_id from up`,
       [id, shopId],
     );
+    await db.query("analyze merged_orders");
     const hadOrders = await db.query("select 1 from line_items where shop_id = $1 limit 1", [shopId]);
     if (hadOrders.rowCount) {
       await db.query("delete from line_items l using merged_orders m where l.shop_id = $1 and l.order_id = m.id", [shopId]);
