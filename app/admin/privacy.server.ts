@@ -38,6 +38,7 @@ export async function listCompliance(shop: AdminShop, limit = 200): Promise<Comp
 
 /** One data export of this shop (JSON), or null. */
 export async function findDataExport(shop: AdminShop, id: string) {
-  if (!/^\d{1,20}$/.test(id)) return null;
+  // A row id is a bigint: anything longer or larger is no export of ours (and must not reach the query).
+  if (!/^\d{1,19}$/.test(id) || BigInt(id) > 9223372036854775807n) return null;
   return prisma.dataExport.findFirst({ where: { id: BigInt(id), shopId: shop.id } });
 }

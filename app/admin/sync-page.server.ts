@@ -112,7 +112,8 @@ export async function handleSyncAction(shop: AdminShop, form: FormData): Promise
   }
   if (intent === "retry") {
     const id = String(form.get("id") ?? "");
-    if (!/^\d{1,20}$/.test(id)) return { ok: false, intent, error: "sync.error.notFound" };
+    // A row id is a bigint: anything longer or larger is no event of ours (and must not reach the query).
+    if (!/^\d{1,19}$/.test(id) || BigInt(id) > 9223372036854775807n) return { ok: false, intent, error: "sync.error.notFound" };
     return (await retryParkedEvent(shop.id, id)) ? { ok: true, intent } : { ok: false, intent, error: "sync.error.notFound" };
   }
   return { ok: false, intent, error: "sync.error.unknown" };
