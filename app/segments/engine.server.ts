@@ -132,7 +132,7 @@ const VALID_ORDER = "o.cancelled_at is null and not o.test and o.deleted_at is n
  */
 const CATEGORY_SELECT = `
   select t.customer_id, t.total_items, pt.value as top_product_type, coalesce(pt.items, 0) as top_product_type_items,
-         pv.value as top_vendor, coalesce(pv.items, 0) as top_vendor_items
+         pv.value as top_vendor, coalesce(pv.items, 0) as top_vendor_items, null::boolean as has_features
     from (select customer_id, sum(quantity)::int as total_items from seg_li group by 1) t
     left join (select distinct on (customer_id) customer_id, value, items
                  from (select customer_id, product_type as value, sum(quantity)::int as items from seg_li where product_type <> '' group by 1, 2) x
@@ -148,8 +148,16 @@ const LINE_ITEMS_SELECT = `
 
 /** The stored roll-ups, for a full recompute that does not rebuild them. */
 const STORED_CATEGORIES = `
-  select customer_id, total_items, top_product_type, top_product_type_items, top_vendor, top_vendor_items
+  select customer_id, total_items, top_product_type, top_product_type_items, top_vendor, top_vendor_items, true as has_features
     from customer_features where shop_id = $1`;
+
+/**
+ * Net spend summed in whole ten-thousandths (our money columns are numeric(18,4), so exactly): a
+ * bigint sum keeps a small aggregate state per customer, where numeric sums kept ~1 KB each and
+ * spilled the full path's hash aggregate to disk at 1 M customers.
+ */
+const NET_UNITS = "((o.total_price - o.refunded_amount) * 10000)::bigint";
+const units = (sum: string) => `(${sum}::numeric / 10000)::numeric(18, 4)`;
 
 /** Per-customer order aggregates (guests grouped under a null customer in the full path). */
 const AGG_SELECT = `
@@ -159,9 +167,9 @@ const AGG_SELECT = `
          (count(*) filter (where o.processed_at >= $9::timestamptz))::int as orders_90d,
          (count(*) filter (where o.processed_at >= $10::timestamptz))::int as orders_182d,
          (count(*) filter (where o.processed_at >= $11::timestamptz))::int as orders_365d,
-         sum(o.total_price - o.refunded_amount) as spend_lifetime,
-         coalesce(sum(o.total_price - o.refunded_amount) filter (where o.processed_at >= $11::timestamptz), 0) as spend_365d,
-         coalesce(sum(o.total_price - o.refunded_amount) filter (where o.processed_at >= $7::timestamptz), 0) as spend_day,
+         ${units(`sum(${NET_UNITS})`)} as spend_lifetime,
+         ${units(`coalesce(sum(${NET_UNITS}) filter (where o.processed_at >= $11::timestamptz), 0)`)} as spend_365d,
+         ${units(`coalesce(sum(${NET_UNITS}) filter (where o.processed_at >= $7::timestamptz), 0)`)} as spend_day,
          min(o.processed_at) as first_order_at,
          max(o.processed_at) as last_order_at,
          (min(round(date_part('epoch', o.processed_at) * 1000)::bigint * 1000000 + least(greatest(o.item_count, 0), 999999)) % 1000000)::int as first_order_items,
@@ -186,7 +194,8 @@ const FEATURE_SELECT = `
          coalesce(a.spend_day, 0) as spend_day,
          coalesce(k.total_items, 0) as total_items,
          k.top_product_type, coalesce(k.top_product_type_items, 0) as top_product_type_items,
-         k.top_vendor, coalesce(k.top_vendor_items, 0) as top_vendor_items
+         k.top_vendor, coalesce(k.top_vendor_items, 0) as top_vendor_items,
+         k.has_features
     from customers c
     left join seg_agg a on a.customer_id = c.id
     left join seg_cat k on k.customer_id = c.id
@@ -215,25 +224,24 @@ const VALUE_COLUMNS = [...FEATURE_COLUMNS, "r_score", "f_score", "m_score", "rfm
  * rows whose values changed (a nightly run rewrites the few whose windows moved), inserts new ones.
  */
 const WRITE_FEATURES = `
-  cur as (
-    select n.shop_id, n.customer_id, n.as_of_day, ${FEATURE_COLUMNS.map((c) => `n.${c}`).join(", ")},
+  cur as not materialized (
+    select n.shop_id, n.customer_id, n.as_of_day, n.has_features, ${FEATURE_COLUMNS.map((c) => `n.${c}`).join(", ")},
            sc.r as r_score, sc.f as f_score, sc.m as m_score,
            case when sc.r is not null then ${RFM_GRID_SQL}[(sc.r - 1) * 5 + (sc.f + sc.m + 1) / 2] end as rfm_group
       from seg_nf n ${RFM_SCORES}),
-  j as materialized (
-    select cur.*, f.customer_id is not null as present,
-           (${VALUE_COLUMNS.map((c) => `f.${c}`).join(", ")}) is distinct from (${VALUE_COLUMNS.map((c) => `cur.${c}`).join(", ")}) as changed
-      from cur left join customer_features f on f.shop_id = $1 and f.customer_id = cur.customer_id),
   upd as (
-    update customer_features f set as_of = $3, as_of_day = j.as_of_day, updated_at = now(),
-           ${VALUE_COLUMNS.map((c) => `${c} = j.${c}`).join(", ")}
-      from j
-     where j.present and j.changed and f.shop_id = $1 and f.customer_id = j.customer_id
+    update customer_features f set as_of = $3, as_of_day = cur.as_of_day, updated_at = now(),
+           ${VALUE_COLUMNS.map((c) => `${c} = cur.${c}`).join(", ")}
+      from cur
+     where f.shop_id = $1 and f.customer_id = cur.customer_id
+       and (${VALUE_COLUMNS.map((c) => `f.${c}`).join(", ")}) is distinct from (${VALUE_COLUMNS.map((c) => `cur.${c}`).join(", ")})
     returning 1),
   ins as (
     insert into customer_features (shop_id, customer_id, as_of, as_of_day, ${VALUE_COLUMNS.join(", ")}, segments, updated_at)
-    select j.shop_id, j.customer_id, $3, j.as_of_day, ${VALUE_COLUMNS.map((c) => `j.${c}`).join(", ")}, '{}', now()
-      from j where not j.present
+    select cur.shop_id, cur.customer_id, $3, cur.as_of_day, ${VALUE_COLUMNS.map((c) => `cur.${c}`).join(", ")}, '{}', now()
+      from cur
+     -- has_features: read from the stored roll-ups in the full path (true), unknown (null) otherwise
+     where cur.has_features is not true and not exists (select 1 from customer_features f where f.shop_id = $1 and f.customer_id = cur.customer_id)
     returning 1)
   select (select count(*) from upd)::int as updated, (select count(*) from ins)::int as inserted`;
 
@@ -241,20 +249,20 @@ const WRITE_FEATURES = `
  * Appends the changes of CTE `ch(customer_id, key, change)` to the log (with a why), applies them to
  * memberships and counts them into today's daily statistics.
  */
-function applyChangesTail(whyCase: string, detailCase: string) {
+function applyChangesTail(whyCase: string, detailCase: string, features = "left join customer_features f on f.shop_id = $1 and f.customer_id = ch.customer_id") {
   return `,
   log as (
     insert into membership_changes (shop_id, segment_key, customer_id, change, at, why)
     select $1, ch.key, ch.customer_id, ch.change, $3, ${whyCase}
       from ch
-      left join customer_features f on f.shop_id = $1 and f.customer_id = ch.customer_id
+      ${features}
       left join segment_shop_stats s on s.shop_id = $1
      order by ch.customer_id, ch.key, ch.change
     returning 1),
   ins as (
     insert into memberships (shop_id, segment_key, customer_id, entered_at, detail)
     select $1, ch.key, ch.customer_id, $3, ${detailCase}
-      from ch left join customer_features f on f.shop_id = $1 and f.customer_id = ch.customer_id
+      from ch ${features}
      where ch.change = 'entered'
     on conflict (shop_id, segment_key, customer_id) do nothing
     returning 1),
@@ -301,15 +309,23 @@ function departedSql() {
 function evaluateSql(ctx: ShopContext, params: Params) {
   const enabled = ctx.segments.filter((s) => s.enabled);
   const base: string[] = [];
+  const member = new Map<string, string>();
   for (const seg of enabled.filter((s) => s.kind === "catalogue")) {
-    base.push(`case when ${compileRule(ruleOf(seg, ctx.segments), { params })} then ${params.add(seg.key)}::text end`);
+    const cond = compileRule(ruleOf(seg, ctx.segments), { params });
+    member.set(seg.key, cond);
+    base.push(`case when ${cond} then ${params.add(seg.key)}::text end`);
   }
   const rfmGroups = enabled.filter((s) => s.kind === "rfm").map((s) => s.key.slice(4));
   base.push(`case when f.rfm_group = any(${params.add(rfmGroups)}::text[]) then 'rfm-' || f.rfm_group end`);
+  // A custom rule's "member of" reads the referenced segment's own condition (false when disabled).
+  const memberSql = (key: string, p: Params) =>
+    key.startsWith("rfm-")
+      ? rfmGroups.includes(key.slice(4)) ? `coalesce(f.rfm_group = ${p.add(key.slice(4))}::text, false)` : "false"
+      : member.has(key) ? `(${member.get(key)})` : "false";
   const custom = enabled
     .filter((s) => s.kind === "custom")
     .map((seg) => {
-      const cond = compileRule(seg.rule!, { params, segmentSql: (key, p) => `(b.base @> array[${p.add(key)}::text])` });
+      const cond = compileRule(seg.rule!, { params, segmentSql: memberSql });
       return `case when ${cond} then ${params.add(seg.key)}::text end`;
     });
   const whyParts: string[] = [];
@@ -318,22 +334,22 @@ function evaluateSql(ctx: ShopContext, params: Params) {
     whyParts.push(`when ${params.add(seg.key)}::text then ${seg.kind === "rfm" ? RFM_WHY : whySql(rule)}`);
   }
   const whyCase = `jsonb_build_object('source', $6::text, 'opted_out', f.opted_out, 'values', case ch.key ${whyParts.join(" ")} else '{}'::jsonb end)`;
+  const segs = `(case when f.opted_out then '{}'::text[]
+                else array_remove(array[${[...base, ...custom].join(", ")}]::text[], null) end)`;
+  // One pass: the UPDATE computes each row's segments, writes only rows whose array changed and
+  // returns the old and new arrays with the row (for the why), so nothing joins back to the table.
   return `
-  with n as (
-    select f.customer_id, coalesce(f.segments, '{}') as old_segs,
-           case when f.opted_out then '{}'::text[]
-                else b.base || array_remove(array[${custom.length ? custom.join(", ") : "null::text"}]::text[], null) end as new_segs
-      from customer_features f
-      left join segment_shop_stats s on s.shop_id = f.shop_id
-      cross join lateral (select array_remove(array[${base.join(", ")}]::text[], null) as base) b
-     where f.shop_id = $1 and ($2::bigint[] is null or f.customer_id = any($2::bigint[]))),
-  d as (select * from n where old_segs is distinct from new_segs),
-  upd as (update customer_features f set segments = d.new_segs from d where f.shop_id = $1 and f.customer_id = d.customer_id returning 1),
+  with upd as (
+    update customer_features f set segments = ${segs}
+      from (select 1) one left join segment_shop_stats s on s.shop_id = $1
+     where f.shop_id = $1 and ($2::bigint[] is null or f.customer_id = any($2::bigint[]))
+       and coalesce(f.segments, '{}') is distinct from ${segs}
+    returning f.customer_id, coalesce(old.segments, '{}') as old_segs, new.segments as new_segs, new as fr),
   ch as (
-    select d.customer_id, k.key, 'entered'::text as change from d cross join unnest(d.new_segs) k(key) where not (k.key = any(d.old_segs))
+    select d.customer_id, d.fr, k.key, 'entered'::text as change from upd d cross join unnest(d.new_segs) k(key) where not (k.key = any(d.old_segs))
     union all
-    select d.customer_id, k.key, 'left'::text from d cross join unnest(d.old_segs) k(key) where not (k.key = any(d.new_segs)))
-  ${applyChangesTail(whyCase, CATEGORY_DETAIL)}`;
+    select d.customer_id, d.fr, k.key, 'left'::text from upd d cross join unnest(d.old_segs) k(key) where not (k.key = any(d.new_segs)))
+  ${applyChangesTail(whyCase, CATEGORY_DETAIL, "cross join lateral (select (ch.fr).*) f")}`;
 }
 
 const RFM_WHY = `jsonb_build_object('r_score', f.r_score, 'f_score', f.f_score, 'm_score', f.m_score, 'rfm_group', f.rfm_group,
@@ -379,7 +395,8 @@ function setting(ctx: ShopContext, key: string, name: string): number {
 
 /** Percentile thresholds from a feature relation (seg_nf in the full path, customer_features on re-evaluation). */
 async function refreshPercentiles(db: Client, shopId: number, relation: string, ctx: ShopContext, now: Date) {
-  await run(db, 
+  await run(
+    db,
     `insert into segment_shop_stats (shop_id, computed_at, as_of_day, customers, vip_spend_cut, new_spend_cut, first_order_items_cut)
      select $1, $2, $3::date, count(*)::int,
             percentile_disc(1 - $4::float8) within group (order by spend_365d) filter (where orders_365d >= 1),
@@ -400,25 +417,34 @@ async function refreshPercentiles(db: Client, shopId: number, relation: string, 
   );
 }
 
-/** Shop AOV (all valid orders, guests included) and RFM cut points from NTILE(5) with a customer_id tie-breaker. */
+/**
+ * Shop AOV (all valid orders, guests included) and RFM cut points: the first value of NTILE(5)'s
+ * tiles 2..5 over customers with orders, ordered by value then customer_id. The tie-breaker decides
+ * which customer lands in which tile, never the value at a tile's first position, so each cut is the
+ * order statistic at that position: one percentile_disc sort per score instead of three window sorts.
+ */
 async function refreshAovAndRfm(db: Client, shopId: number) {
-  await run(db, 
-    `with p as (select customer_id, as_of_day - last_order_day as dl, orders_count, spend_lifetime from seg_nf where shop_id = $1 and orders_count >= 1),
-          r as (select ntile(5) over (order by dl desc, customer_id) as t, dl from p),
-          fq as (select ntile(5) over (order by orders_count, customer_id) as t, orders_count from p),
-          m as (select ntile(5) over (order by spend_lifetime, customer_id) as t, spend_lifetime from p)
-     update segment_shop_stats set
+  const { rows } = await run<{ n: number }>(db, "select count(*)::int as n from seg_nf where shop_id = $1 and orders_count >= 1", [shopId]);
+  const n = rows[0].n;
+  // NTILE(5) over n rows: the first (n % 5) tiles hold one row more; tile t starts at this position.
+  const starts = [2, 3, 4, 5].filter((t) => t <= n).map((t) => (t - 1) * Math.floor(n / 5) + Math.min(t - 1, n % 5) + 1);
+  // percentile_disc(f) is the value at position ceil(f * n).
+  const fractions = starts.map((p) => (p - 0.5) / n);
+  await run(
+    db,
+    `update segment_shop_stats set
        shop_aov = (select round(sum(spend_lifetime) / nullif(sum(orders_count), 0), 4) from seg_agg),
-       r_cuts = coalesce((select array_agg(v order by t) from (select t, max(dl) as v from r group by t) x where t >= 2), '{}'),
-       f_cuts = coalesce((select array_agg(v order by t) from (select t, min(orders_count) as v from fq group by t) x where t >= 2), '{}'),
-       m_cuts = coalesce((select array_agg(v order by t) from (select t, min(spend_lifetime) as v from m group by t) x where t >= 2), '{}')
+       r_cuts = coalesce((select percentile_disc($2::float8[]) within group (order by as_of_day - last_order_day desc) from seg_nf where shop_id = $1 and orders_count >= 1), '{}'),
+       f_cuts = coalesce((select percentile_disc($2::float8[]) within group (order by orders_count) from seg_nf where shop_id = $1 and orders_count >= 1), '{}'),
+       m_cuts = coalesce((select percentile_disc($2::float8[]) within group (order by spend_lifetime) from seg_nf where shop_id = $1 and orders_count >= 1), '{}')
      where shop_id = $1`,
-    [shopId],
+    [shopId, fractions],
   );
 }
 
 async function refreshDailySizes(db: Client, shopId: number, today: string) {
-  await run(db, 
+  await run(
+    db,
     `with cur as (
        select k.key, count(*)::int as size, coalesce(sum(f.spend_day), 0) as revenue
          from customer_features f cross join unnest(f.segments) k(key) where f.shop_id = $1 group by k.key),
@@ -499,7 +525,10 @@ export async function recomputeShop(shopId: number, options: RecomputeShopOption
       await run(db, `create temp table seg_cat on commit drop as ${CATEGORY_SELECT}`, fixed);
       await db.query("drop table seg_li");
     }
+    // 10 M orders into 1 M groups: enough memory that the hash aggregate never spills.
+    await db.query("set local work_mem = '1GB'");
     await run(db, `create temp table seg_agg on commit drop as ${AGG_SELECT}`, fixed);
+    await db.query("set local work_mem = '256MB'");
     await run(db, `create temp table seg_nf on commit drop as ${rebuild ? "" : `with seg_cat as (${STORED_CATEGORIES})`} ${FEATURE_SELECT}`, fixed);
     await run(db, "analyze seg_nf", []);
     if (!options.keepStatistics || !built.rows[0]) {
@@ -527,7 +556,9 @@ export async function reevaluateShop(shopId: number, options: { now?: Date } = {
     const ctx = await loadContext(db, shopId, now);
     const has = await db.query("select 1 from segment_shop_stats where shop_id = $1", [shopId]);
     if (has.rowCount) await refreshPercentiles(db, shopId, "customer_features", ctx, now);
-    const changes = await evaluate(db, shopId, null, now, ctx, "reevaluate");
+    // Departed customers leave on their own event (incremental) and in the full path: settings
+    // changes re-evaluate the live feature rows only.
+    const changes = await evaluate(db, shopId, null, now, ctx, "reevaluate", { departed: false });
     await refreshDailySizes(db, shopId, ctx.today);
     return { changes, seconds: (performance.now() - started) / 1000 };
   });

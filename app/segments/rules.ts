@@ -162,7 +162,10 @@ export function compileRule(rule: Rule | CatalogueRule, ctx: CompileContext): st
     }
     case "cmp": {
       const def = FEATURES[rule.feature];
-      if (def.type === "number") return `coalesce(${def.sql} ${SQL_CMP[rule.cmp]} ${params.add(String(rule.value))}::numeric, false)`;
+      if (def.type === "number") {
+        const whole = "integer" in def && def.integer && typeof rule.value === "number" && Number.isSafeInteger(rule.value);
+        return `coalesce(${def.sql} ${SQL_CMP[rule.cmp]} ${params.add(String(rule.value))}::${whole ? "bigint" : "numeric"}, false)`;
+      }
       if (rule.cmp === "in") return `coalesce(${def.sql} = any(${params.add(rule.value)}::text[]), false)`;
       return `coalesce(${def.sql} ${SQL_CMP[rule.cmp]} ${params.add(rule.value)}::text, false)`;
     }
