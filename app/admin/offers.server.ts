@@ -82,8 +82,11 @@ export function blankOffer(segmentKey = ""): OfferForm {
 }
 
 /** The offer as the editor shows it; null when this shop has no such offer. */
+/** An offer id as the table holds it (int4, from 1): anything else is no offer, and never reaches a query. */
+const isOfferId = (id: number) => Number.isInteger(id) && id >= 1 && id <= 2147483647;
+
 export async function loadOfferForm(shop: AdminShop, id: number): Promise<OfferForm | null> {
-  if (!Number.isSafeInteger(id)) return null;
+  if (!isOfferId(id)) return null;
   const o = await prisma.offer.findFirst({ where: { id, shopId: shop.id } });
   if (!o) return null;
   const content = (o.content ?? {}) as Record<string, Partial<{ headline: string; body: string; cta: string }>>;
@@ -132,7 +135,7 @@ export async function saveOfferForm(shop: AdminShop, form: FormData): Promise<{ 
 
 export async function deleteOfferForm(shop: AdminShop, form: FormData): Promise<boolean> {
   const id = Number(form.get("id"));
-  if (!Number.isSafeInteger(id)) return false;
+  if (!isOfferId(id)) return false;
   const deleted = await deleteOffer(shop.id, id);
   if (deleted) await announceOffersChanged(shop.id);
   return deleted;
@@ -148,7 +151,8 @@ async function announceOffersChanged(shopId: number) {
 // saveOffer checks the `segments` table, where a catalogue or RFM segment has a row only once its
 // settings were changed; an empty settings patch stores its row with the settings in effect.
 async function materializeSegmentRow(shopId: number, key: string) {
-  if (!key || key.startsWith("@")) return;
+  // Only a well-formed key reaches the database; validateOffer reports the others.
+  if (!key || key.startsWith("@") || !/^[a-z0-9][a-z0-9_-]{0,63}$/.test(key)) return;
   if (await prisma.segment.findUnique({ where: { shopId_key: { shopId, key } }, select: { key: true } })) return;
   if ((await listShopSegments(shopId)).some((s) => s.key === key)) await updateSegmentSettings(shopId, key, {});
 }

@@ -37,8 +37,8 @@ export async function loadSettings(shop: AdminShop): Promise<SettingsView> {
   return { general: general(shop.settings), segments: await listShopSegments(shop.id) };
 }
 
-// Shopify tags: up to 255 characters, no commas.
-const TAG = /^[^,]{1,40}$/;
+// Shopify tags: up to 255 characters, no commas (and no control characters: Postgres refuses NUL).
+const TAG = /^[^,\p{Cc}]{1,40}$/u;
 
 /** Saves the settings form; returns field errors (in `settings.<key>.<name>` form) or none. */
 export async function saveSettings(shop: AdminShop, form: FormData): Promise<{ errors: FieldErrors; reevaluated: boolean }> {

@@ -208,6 +208,9 @@ const ADMIN_CASES: Record<string, { loader?: Case; action?: Case }> = {
     },
     action: async (w) => {
       expect(await routeData(offersRoute.action, await adminPost(A, "/app/offers", { intent: "delete", id: w.bOffer }))).toEqual({ deleted: false });
+      for (const id of ["abc", "-1", "2147483648", "99999999999999999999"]) {
+        expect(await routeData(offersRoute.action, await adminPost(A, "/app/offers", { intent: "delete", id })), `id ${id}`).toEqual({ deleted: false });
+      }
       const tampered = await callRoute(offersRoute.action, await tamperedPost("/app/offers", { intent: "delete", id: w.bOffer }));
       if (!(tampered instanceof Response)) expect(tampered).toEqual({ deleted: false });
     },
@@ -216,6 +219,9 @@ const ADMIN_CASES: Record<string, { loader?: Case; action?: Case }> = {
     loader: async (w) => {
       expect(statusOf(await callRoute(offerRoute.loader, await adminGet(A, `/app/offers/${w.bOffer}`), { id: w.bOffer }))).toBe(404);
       expect(statusOf(await callRoute(offerRoute.loader, await tamperedGet(`/app/offers/${w.bOffer}`), { id: w.bOffer }))).not.toBe(200);
+      for (const id of ["abc", "-1", "2147483648", "99999999999999999999"]) {
+        expect(statusOf(await callRoute(offerRoute.loader, await adminGet(A, `/app/offers/${id}`), { id })), `id ${id}`).toBe(404);
+      }
       // a new offer's form offers A's segments only
       const blank = await routeData<Loaded<typeof offerRoute.loader>>(offerRoute.loader, await adminGet(A, "/app/offers/new"), { id: "new" });
       expect(blank.segments.map((s) => s.key)).not.toContain(w.bSegment);
@@ -226,7 +232,7 @@ const ADMIN_CASES: Record<string, { loader?: Case; action?: Case }> = {
       expect(edit).toEqual({ ok: false, errors: { id: "offers.error.notFound" } });
       const forB = await callRoute(offerRoute.action, await adminPost(A, "/app/offers/new", offerForm({ id: "", name: "Aimed at B", segmentKey: w.bSegment })), { id: "new" });
       if (statusOf(forB) === 302) expect(await prisma.offer.count({ where: { name: "Aimed at B", shopId: w.a.id } })).toBe(1);
-      for (const id of ["abc", "-1", "1e3", "99999999999999999999"]) {
+      for (const id of ["abc", "-1", "1e3", "2147483648", "99999999999999999999"]) {
         const odd = await callRoute(offerRoute.action, await adminPost(A, `/app/offers/${id}`, offerForm({ id, segmentKey: "lost" })), { id });
         expect(odd, `id ${id}`).toEqual({ ok: false, errors: { id: "offers.error.notFound" } });
       }
