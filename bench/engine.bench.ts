@@ -6,6 +6,7 @@
 // `BENCH_ENGINE_KEEP=1` keeps each loaded database and reuses it on the next run (the engine's
 // tables and the bench's own orders are reset to the just-loaded state): at 1 M the load takes minutes.
 // `BENCH_ENGINE_LOAD_ONLY=1` (with KEEP) stops after loading; `BENCH_ENGINE_RECORD=0` records nothing.
+import os from "node:os";
 import pg from "pg";
 import { generateStore } from "../datasets/generate.ts";
 import { createDatabase, dropDatabase, ensurePostgres } from "../scripts/postgres.ts";
@@ -25,6 +26,8 @@ const ENGINE_TABLES = ["customer_features", "memberships", "membership_changes",
 
 const server = await ensurePostgres({ quiet: true });
 const label = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}m` : `${n / 1000}k`);
+/** The 1-minute load average (2 cores shared with other work): recorded beside every figure. */
+const load = () => os.loadavg()[0].toFixed(1);
 const log = (msg: string) => console.log(`  ${new Date().toISOString().slice(11, 19)} ${msg}`);
 
 /** The load recorded in a kept database, or null when it holds none (then it is loaded afresh). */
@@ -88,9 +91,11 @@ try {
       }
 
       const rss = trackPeakRss();
+      const loads: Record<string, string> = { first: load() };
       const first = await engine.recomputeShop(shopId, { now: NOW, rebuildRollups: true });
       log(`first full recompute ${first.seconds.toFixed(1)} s, ${first.changes.toLocaleString("en")} changes`);
       await db.query("vacuum analyze customer_features, memberships, membership_changes");
+      loads.full = load();
       const full = await engine.recomputeShop(shopId, { now: NEXT_DAY });
       log(`nightly full recompute ${full.seconds.toFixed(1)} s, ${full.changes.toLocaleString("en")} changes`);
       // The repair path (roll-ups rebuilt from every line item) costs about what the first run does:
@@ -99,6 +104,7 @@ try {
       if (rebuilt) log(`full recompute with roll-ups rebuilt from line items ${rebuilt.seconds.toFixed(1)} s`);
 
       await engine.updateSegmentSettings(shopId, "lost", { settings: { olderThanDays: 120 } });
+      loads.re = load();
       const re = await engine.reevaluateShop(shopId, { now: NEXT_DAY });
       log(`re-evaluation after a threshold change ${re.seconds.toFixed(2)} s, ${re.changes.toLocaleString("en")} changes`);
 
@@ -108,6 +114,7 @@ try {
         [shopId, EVENTS],
       );
       const times: number[] = [];
+      loads.incr = load();
       let orderId = BENCH_ORDER_IDS;
       for (const [i, { id }] of sample.entries()) {
         const at = new Date(NEXT_DAY.getTime() - (i % 48) * 3600_000);
@@ -125,6 +132,8 @@ try {
         times.push(performance.now() - t);
       }
       const peak = rss.stop();
+      loads.end = load();
+      const at = (step: string) => ` (1-min load average ${loads[step]} at its start on 2 cores shared with other sessions)`;
       log(`incremental p50 ${percentile(times, 50).toFixed(2)} ms, p99 ${percentile(times, 99).toFixed(2)} ms`);
 
       const { rows: sizes } = await db.query<{ features: string; changes: string; memberships: string }>(
@@ -142,21 +151,21 @@ try {
           value: full.seconds,
           unit: "s",
           target: size >= 1_000_000 ? "< 30" : "",
-          note: `${shape}: nightly full recompute from raw orders a day later (features, shop statistics, RFM NTILE, memberships diff: ${full.changes.toLocaleString("en")} changes logged), category roll-ups kept at ingest`,
+          note: `${shape}: nightly full recompute from raw orders a day later (features, shop statistics, RFM NTILE, memberships diff: ${full.changes.toLocaleString("en")} changes logged), category roll-ups kept at ingest${at("full")}`,
         },
         {
           key: `recompute_first_${label(size)}_s`,
           value: first.seconds,
           unit: "s",
           target: "",
-          note: `${shape}: first run after the backfill (roll-ups built from line items, ${first.changes.toLocaleString("en")} initial memberships logged)`,
+          note: `${shape}: first run after the backfill (roll-ups built from line items, ${first.changes.toLocaleString("en")} initial memberships logged)${at("first")}`,
         },
         {
           key: size >= 1_000_000 ? "reevaluate_1m_s" : `reevaluate_${label(size)}_s`,
           value: re.seconds,
           unit: "s",
           target: size >= 1_000_000 ? "< 5" : "",
-          note: `${shape}: lost threshold 180 -> 120 days, memberships re-evaluated from the feature table (${re.changes.toLocaleString("en")} changes logged), no order scan`,
+          note: `${shape}: lost threshold 180 -> 120 days, memberships re-evaluated from the feature table (${re.changes.toLocaleString("en")} changes logged), no order scan${at("re")}`,
         },
         {
           key: `feature_table_${label(size)}_mb`,
@@ -182,14 +191,14 @@ try {
             value: percentile(times, 50),
             unit: "ms",
             target: "",
-            note: `${shape}: recomputeCustomers for the customer of a just-ingested order (roll-ups, features, memberships, log; one transaction with commit), ${times.length} events`,
+            note: `${shape}: recomputeCustomers for the customer of a just-ingested order (roll-ups, features, memberships, log; one transaction with commit), ${times.length} events${at("incr")}`,
           },
           {
             key: "recompute_incremental_p99_ms",
             value: percentile(times, 99),
             unit: "ms",
             target: "< 10",
-            note: `${shape}: as p50, ${times.length} events`,
+            note: `${shape}: as p50, ${times.length} events${at("incr")}; load ${loads.end} at the end`,
           },
           {
             key: "recompute_peak_rss_mb",

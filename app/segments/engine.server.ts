@@ -222,9 +222,11 @@ const VALUE_COLUMNS = [...FEATURE_COLUMNS, "r_score", "f_score", "m_score", "rfm
 /**
  * Writes seg_nf into customer_features with RFM scores from the shop's cut points: updates only
  * rows whose values changed (a nightly run rewrites the few whose windows moved), inserts new ones.
+ * For a few customers the rows are computed once (materialised); for a whole shop they stream into
+ * the update, and only rows without a stored feature row are computed again for the insert.
  */
-const WRITE_FEATURES = `
-  cur as not materialized (
+const writeFeatures = (scope: "customers" | "shop") => `
+  cur as ${scope === "shop" ? "not materialized" : "materialized"} (
     select n.shop_id, n.customer_id, n.as_of_day, n.has_features, ${FEATURE_COLUMNS.map((c) => `n.${c}`).join(", ")},
            sc.r as r_score, sc.f as f_score, sc.m as m_score,
            case when sc.r is not null then ${RFM_GRID_SQL}[(sc.r - 1) * 5 + (sc.f + sc.m + 1) / 2] end as rfm_group
@@ -457,6 +459,29 @@ async function refreshDailySizes(db: Client, shopId: number, today: string) {
   );
 }
 
+/**
+ * After a re-evaluation: sizes already follow every logged change (the evaluation counts them into
+ * today's row), so only today's revenue of members is refreshed, from the customers with spend that
+ * day (a few), not by unnesting every customer's segments.
+ */
+async function refreshDailyRevenue(db: Client, shopId: number, today: string) {
+  await run(
+    db,
+    `with cur as (
+       select k.key, sum(f.spend_day) as revenue
+         from customer_features f cross join unnest(f.segments) k(key) where f.shop_id = $1 and f.spend_day <> 0 group by k.key),
+     zero as (update segment_daily_stats d set revenue = 0
+               where d.shop_id = $1 and d.day = $2::date and d.revenue <> 0 and not exists (select 1 from cur where cur.key = d.segment_key))
+     insert into segment_daily_stats (shop_id, segment_key, day, size, revenue)
+     select $1, cur.key, $2::date,
+            coalesce((select p.size from segment_daily_stats p where p.shop_id = $1 and p.segment_key = cur.key and p.day <= $2::date order by p.day desc limit 1), 0),
+            cur.revenue
+       from cur
+     on conflict (shop_id, segment_key, day) do update set revenue = excluded.revenue`,
+    [shopId, today],
+  );
+}
+
 const lockShop = (db: Client, shopId: number, shared: boolean) =>
   db.query(`select ${shared ? "pg_advisory_xact_lock_shared" : "pg_advisory_xact_lock"}(hashtextextended('segsync:engine:' || $1::text, 0))`, [shopId]);
 
@@ -490,7 +515,7 @@ export async function recomputeCustomers(shopId: number, customerIds: bigint[], 
     const fixed = FIXED(shopId, ids, now, ctx, "incremental");
     await run(
       db,
-      `with seg_agg as (${AGG_SELECT}), seg_li as (${LINE_ITEMS_SELECT}), seg_cat as (${CATEGORY_SELECT}), seg_nf as (${FEATURE_SELECT}), ${WRITE_FEATURES}`,
+      `with seg_agg as (${AGG_SELECT}), seg_li as (${LINE_ITEMS_SELECT}), seg_cat as (${CATEGORY_SELECT}), seg_nf as (${FEATURE_SELECT}), ${writeFeatures("customers")}`,
       fixed,
       { prepare: true },
     );
@@ -536,7 +561,7 @@ export async function recomputeShop(shopId: number, options: RecomputeShopOption
       await refreshAovAndRfm(db, shopId);
     }
     await db.query("update segment_shop_stats set rollups_built = true where shop_id = $1", [shopId]);
-    await run(db, `with ${WRITE_FEATURES}`, fixed);
+    await run(db, `with ${writeFeatures("shop")}`, fixed);
     const changes = await evaluate(db, shopId, null, now, ctx, "full");
     await refreshDailySizes(db, shopId, ctx.today);
     const { rows } = await db.query<{ n: number }>("select count(*)::int as n from seg_nf");
@@ -559,7 +584,7 @@ export async function reevaluateShop(shopId: number, options: { now?: Date } = {
     // Departed customers leave on their own event (incremental) and in the full path: settings
     // changes re-evaluate the live feature rows only.
     const changes = await evaluate(db, shopId, null, now, ctx, "reevaluate", { departed: false });
-    await refreshDailySizes(db, shopId, ctx.today);
+    await refreshDailyRevenue(db, shopId, ctx.today);
     return { changes, seconds: (performance.now() - started) / 1000 };
   });
 }
