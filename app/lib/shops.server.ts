@@ -3,11 +3,22 @@ import prisma from "../db.server";
 /** Marks the shop installed (creating it on first install). */
 export async function recordInstall(domain: string, scopes: string | null) {
   const now = new Date();
-  return prisma.shop.upsert({
+  const before = await prisma.shop.findUnique({ where: { domain }, select: { installState: true } });
+  const shop = await prisma.shop.upsert({
     where: { domain },
     create: { domain, scopes, installState: "installed", installedAt: now },
     update: { scopes, installState: "installed", installedAt: now, uninstalledAt: null },
   });
+  if (before && before.installState !== "installed") {
+    // A reinstall: a sync run still active from before the uninstall exported before the gap (and
+    // the webhooks of the gap were ignored), so it cannot catch up. It is superseded, so that the
+    // catch-up run afterAuth enqueues is a new one covering everything since the last completed run.
+    await prisma.syncRun.updateMany({
+      where: { shopId: shop.id, status: { in: ["queued", "exporting", "loading", "merging"] } },
+      data: { status: "failed", error: "superseded: the app was reinstalled", finishedAt: now },
+    });
+  }
+  return shop;
 }
 
 /** Removes the shop's sessions and marks it uninstalled; its data stays until shop/redact. */
