@@ -61,10 +61,12 @@ describe("chaos: uninstall and reinstall mid-sync", () => {
     injected.shopperActions = after.actions + uninstalledActions.actions;
     await rig.twin.webhooks.idle();
     rig.twin.webhooks.setFaults({});
-    await waitFor("a run completed after the reinstall", async () => (await prisma.syncRun.count({ where: { shopId: rig.shopId, status: "completed", id: { gt: runId } } })) > 0 || (await prisma.syncRun.findUniqueOrThrow({ where: { id: runId } })).status === "completed", 120_000);
+    // AND the catch-up run the reinstall enqueued completes (a new run: the one active at the
+    // uninstall exported before the gap)
+    await waitFor("a run started after the reinstall completed", async () => (await prisma.syncRun.count({ where: { shopId: rig.shopId, status: "completed", id: { gt: runId } } })) > 0, 120_000);
     await settle(rig);
-    const runs = await prisma.syncRun.findMany({ where: { shopId: rig.shopId }, orderBy: { id: "asc" }, select: { id: true, kind: true, status: true } });
-    trace(`at rest; runs: ${runs.map((r) => `${r.id} ${r.kind} ${r.status}`).join(", ")}`);
+    const runs = await prisma.syncRun.findMany({ where: { shopId: rig.shopId }, orderBy: { id: "asc" }, select: { id: true, kind: true, status: true, error: true } });
+    trace(`at rest; runs: ${runs.map((r) => `${r.id} ${r.kind} ${r.status}${r.error ? ` (${r.error})` : ""}`).join(", ")}`);
 
     // THEN events sent while uninstalled were ignored, the catch-up run repaired the store, and the invariants hold
     Object.assign(injected, countDeliveries(rig.twin, DOMAIN, rig.logStart));
