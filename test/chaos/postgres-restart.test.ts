@@ -15,7 +15,7 @@ vi.hoisted(() => {
 });
 
 const DOMAIN = "chaos-pg-restart.myshopify.com";
-const WEBHOOKS = Number(process.env.CHAOS_RESTART_WEBHOOKS ?? 300);
+const WEBHOOKS = Number(process.env.CHAOS_RESTART_WEBHOOKS ?? 200);
 const DATA_DIR = `${process.env.EMBEDDED_PG_DIR ?? "/tmp/segsync-pg"}-chaos-restart`;
 
 let server: PrivatePostgres | undefined;
@@ -39,7 +39,7 @@ describe("chaos: PostgreSQL restart mid-run", () => {
     process.env.DATABASE_URL = server.urlFor(database);
     const chaos = await import("../helpers/chaos.ts");
     // AND the app installed and backfilled, two worker processes, duplicated and reordered webhooks
-    rig = await chaos.startChaosRig({ domain: DOMAIN, customers: 50, workers: 2, seed: 55 });
+    rig = await chaos.startChaosRig({ domain: DOMAIN, customers: 40, workers: 2, seed: 55 });
     const current = rig;
     const random = chaos.chaosRandom(5050);
     const injected = chaos.emptyInjected();

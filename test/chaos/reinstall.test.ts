@@ -36,7 +36,7 @@ afterAll(async () => {
 describe("chaos: uninstall and reinstall mid-sync", () => {
   it("ignores what arrives while uninstalled, and after the reinstall ends equal to the twin with nothing lost or applied twice", { timeout: 240_000 }, async (ctx) => {
     // GIVEN the app installed and backfilled, two worker processes, duplicated and reordered webhooks
-    rig = await startChaosRig({ domain: DOMAIN, customers: 50, workers: 2, seed: 33 });
+    rig = await startChaosRig({ domain: DOMAIN, customers: 40, workers: 2, seed: 33 });
     const random = chaosRandom(3030);
     const injected = emptyInjected();
     rig.twin.webhooks.setFaults({ duplicate: 0.2, reorder: 6, reorderHoldMs: 20 });
