@@ -58,6 +58,15 @@ export async function redactCustomer(db: pg.ClientBase, shopId: number, customer
   const own = await db.query("delete from orders where shop_id = $1 and id = any($2::bigint[])", [shopId, orderIds]);
   const customer = await db.query("delete from customers where shop_id = $1 and id = $2", [shopId, customerId]);
   deleted += (own.rowCount ?? 0) + (customer.rowCount ?? 0);
+  // An earlier data export about the customer, and push notices naming them, go too.
+  const exports = await db.query("delete from data_exports where shop_id = $1 and subject_customer_id = $2", [shopId, customerId]);
+  const notices = await db.query(
+    `update push_shops set notices = (select coalesce(jsonb_agg(n order by i), '[]'::jsonb) from jsonb_array_elements(notices) with ordinality t(n, i)
+                                       where n->>'customerId' is distinct from $2::text)
+      where shop_id = $1 and exists (select 1 from jsonb_array_elements(notices) n where n->>'customerId' = $2::text)`,
+    [shopId, String(customerId)],
+  );
+  deleted += (exports.rowCount ?? 0) + (notices.rowCount ?? 0);
   await db.query(
     "insert into redacted_customers (shop_id, redacted_customer_id) values ($1, $2) on conflict do nothing",
     [shopId, customerId],
@@ -130,12 +139,16 @@ export async function handleCompliance(job: ComplianceJob): Promise<void> {
   if (job.topic === "customers/redact") {
     await inTransaction(async (db) => {
       const logId = await logRequest(db, job, customerId, orderIds);
+      const stored = await db.query<{ id: bigint }>("select id from orders where shop_id = $1 and customer_id = $2", [job.shopId, customerId]);
+      const allOrderIds = [...new Set([...orderIds, ...stored.rows.map((r) => BigInt(r.id))].map(String))];
       let rows = await redactCustomer(db, job.shopId, customerId, orderIds);
       // Processed events about this customer go too (they hold the facts we were asked to erase).
       const events = await db.query(
         `delete from webhook_events where shop = $1 and id <> $2 and status not in ('received', 'stored')
-            and $3 in (payload->'customer'->>'id', payload->>'customerId', payload->'order'->>'customerId', payload->'tags'->>'customerId')`,
-        [job.shop, job.eventId, customerId.toString()],
+            and ($3 in (payload->'customer'->>'id', payload->>'customerId', payload->'order'->>'customerId', payload->'tags'->>'customerId',
+                        payload->'compliance'->>'customerId')
+                 or payload->'refund'->>'orderId' = any($4::text[]) or payload->'order'->>'id' = any($4::text[]))`,
+        [job.shop, job.eventId, customerId.toString(), allOrderIds],
       );
       rows += events.rowCount ?? 0;
       await db.query("update compliance_requests set status = 'completed', rows_affected = $2, completed_at = now() where id = $1", [logId, rows]);

@@ -76,6 +76,23 @@ describe("compliance webhooks from the twin", () => {
     const [redacted, exported] = twinA.customers.filter((c) => c.orders.length > 0).map((c) => c.id);
     const orderIds = twinA.customer(redacted)!.orders.map((o) => o.id);
     expect(Object.keys(await rowsOfCustomer(a.id, redacted)).length).toBeGreaterThan(1);
+    // AND earlier: a data export of that customer, a refund on one of their orders, a tag-limit notice naming them
+    twinA.requestCustomerData(redacted);
+    twinA.refundOrder(orderIds[0], { amount: "1.00" });
+    await settle();
+    expect(await prisma.dataExport.count({ where: { shopId: a.id, subjectCustomerId: redacted } })).toBe(1);
+    await prisma.pushShop.upsert({
+      where: { shopId: a.id },
+      create: { shopId: a.id, notices: [{ code: "tag_limit", customerId: String(redacted), suppressed: ["seg:vip"], at: new Date().toISOString() }] },
+      update: { notices: [{ code: "tag_limit", customerId: String(redacted), suppressed: ["seg:vip"], at: new Date().toISOString() }] },
+    });
+    const mentions = async () => {
+      const ids = [redacted, ...orderIds].map(String);
+      const events = await prisma.webhookEvent.findMany({ where: { shop: a.domain, topic: { not: "customers/redact" } }, select: { topic: true, payload: true } });
+      return events.filter((e) => ids.some((id) => JSON.stringify(e.payload).includes(`"${id}"`))).map((e) => e.topic);
+    };
+    expect((await mentions()).sort()).toEqual(expect.arrayContaining(["customers/data_request", "refunds/create"]));
+
     // AND the customer browsed anonymously, then logged in (the pixel linked the client to them)
     const now = new Date();
     const pageView = (i: number, customerId: bigint | null) => ({ id: `pv-${i}`, name: "page_viewed" as const, at: new Date(now.getTime() - (10 - i) * 1000), customerId, productId: null, variantId: null, rec: false, checkout: null, products: [] });
@@ -98,6 +115,10 @@ describe("compliance webhooks from the twin", () => {
     expect(await rowsOfCustomer(a.id, redacted)).toEqual({});
     expect(await prisma.lineItem.count({ where: { shopId: a.id, orderId: { in: orderIds } } })).toBe(0);
     expect(await prisma.refund.count({ where: { shopId: a.id, orderId: { in: orderIds } } })).toBe(0);
+    // AND no export, notice or webhook event names them or their orders any more
+    expect(await prisma.dataExport.count({ where: { shopId: a.id, subjectCustomerId: redacted } })).toBe(0);
+    expect(JSON.stringify((await prisma.pushShop.findUniqueOrThrow({ where: { shopId: a.id } })).notices)).not.toContain(String(redacted));
+    expect(await mentions()).toEqual([]);
     // AND their browsing is gone, the anonymous events before the login included; the other shopper's stays
     const pixelRows = await prisma.$queryRaw<{ client_id: string; n: number }[]>`select client_id, count(*)::int as n from pixel_events where shop_id = ${a.id} group by client_id`;
     expect(pixelRows).toEqual([{ client_id: "other-client", n: 3 }]);
@@ -116,9 +137,10 @@ describe("compliance webhooks from the twin", () => {
     const data = exports[0].data as { customerId: string; data: { orders: { id: string }[]; customers: unknown[] } };
     expect(data.customerId).toBe(String(exported));
     expect(data.data.orders.map((o) => o.id).sort()).toEqual(twinA.customer(exported)!.orders.map((o) => String(o.id)).sort());
-    // AND both are logged, without personal data
-    const log = await prisma.complianceRequest.findMany({ orderBy: { topic: "asc" } });
+    // AND every request is logged (ids only, no personal data), the earlier export of the redacted customer too
+    const log = await prisma.complianceRequest.findMany({ orderBy: [{ topic: "asc" }, { id: "asc" }] });
     expect(log.map((l) => [l.topic, l.status, l.subjectCustomerId])).toEqual([
+      ["customers/data_request", "completed", redacted],
       ["customers/data_request", "completed", exported],
       ["customers/redact", "completed", redacted],
     ]);
