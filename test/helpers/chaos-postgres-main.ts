@@ -17,6 +17,9 @@ const stop = async () => {
 };
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);
+// The parent holds our stdin: when it dies without stopping us, the server stops too.
+process.stdin.on("end", stop);
+process.stdin.resume();
 // Stay up until told to stop.
 setInterval(() => {}, 1 << 30);
 export {};

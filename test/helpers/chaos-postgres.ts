@@ -31,7 +31,7 @@ export interface PrivatePostgres {
 function startProcess(port: number, dir: string): Promise<{ child: ChildProcess; url: string }> {
   const env: NodeJS.ProcessEnv = { ...process.env, EMBEDDED_PG_PORT: String(port), EMBEDDED_PG_DIR: dir, EMBEDDED_PG_SHARED_BUFFERS: "128MB" };
   delete env.DATABASE_URL;
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "test/helpers/chaos-postgres-main.ts")], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "test/helpers/chaos-postgres-main.ts")], { cwd: ROOT, env, stdio: ["pipe", "pipe", "pipe"] });
   let err = "";
   child.stderr?.on("data", (d: Buffer) => {
     err = (err + d.toString()).slice(-5000);
