@@ -181,8 +181,9 @@ export class WorkerPool {
 
   /** SIGKILLs one live worker (chosen by `random`) and starts a replacement. */
   async killOne(random: () => number) {
-    if (this.live.length === 0) return;
-    const victim = this.live[Math.floor(random() * this.live.length)];
+    const candidates = this.live.filter((w) => !(w as WorkerProcess & { planned?: boolean }).planned);
+    if (candidates.length === 0) return;
+    const victim = candidates[Math.floor(random() * candidates.length)];
     (victim as WorkerProcess & { planned?: boolean }).planned = true;
     await victim.stop("SIGKILL");
     this.crashes++;
