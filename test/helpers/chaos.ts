@@ -209,6 +209,8 @@ export interface ChaosRigOptions {
   twin?: Partial<TwinOptions>;
   /** Extra environment for the worker processes. */
   workerEnv?: Record<string, string>;
+  /** Backfill here before the workers start (default), or leave the first sync to the caller. */
+  backfill?: boolean;
 }
 
 export interface ChaosRig {
@@ -242,8 +244,10 @@ export async function startChaosRig(options: ChaosRigOptions): Promise<ChaosRig>
   const now = new Date();
   await twin.seed(options.domain, generateStore({ customers: options.customers ?? 120, ordersPerCustomer: options.ordersPerCustomer ?? 2, seed: options.seed ?? 21, domain: options.domain, now }));
   const shopRow = await installOnTwin(twin, options.domain);
-  await startSyncRun(shopRow.id, "backfill");
-  await drainRuns();
+  if (options.backfill ?? true) {
+    await startSyncRun(shopRow.id, "backfill");
+    await drainRuns();
+  }
   const env = {
     ...TEST_APP_ENV,
     DATABASE_URL: process.env.DATABASE_URL as string,
