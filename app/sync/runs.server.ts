@@ -105,12 +105,17 @@ function filterFor(run: RunRow, resource: "customers" | "orders"): string {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Updates a run that is still active: a run superseded meanwhile (a reinstall fails it) is never revived. */
 async function update(runId: bigint, fields: Record<string, unknown>) {
   const keys = Object.keys(fields);
   await syncPool().query(
-    `update sync_runs set ${keys.map((k, i) => `${k} = $${i + 2}`).join(", ")}, updated_at = now() where id = $1`,
-    [runId, ...keys.map((k) => fields[k])],
+    `update sync_runs set ${keys.map((k, i) => `${k} = $${i + 3}`).join(", ")}, updated_at = now() where id = $1 and status = any($2::text[])`,
+    [runId, ACTIVE, ...keys.map((k) => fields[k])],
   );
+}
+
+class RunSuperseded extends Error {
+  override name = "RunSuperseded";
 }
 
 /** A bulk_operations/finish webhook: wake the run that waits on it (polling continues regardless). */
@@ -367,10 +372,12 @@ async function mergeRun(run: RunRow): Promise<MergeResult> {
     for (const table of ["sync_stage_customers", "sync_stage_orders", "sync_stage_line_items", "sync_stage_refunds"]) {
       await db.query(`delete from ${table} where run_id = $1`, [id]);
     }
-    await db.query(
-      "update sync_runs set status = 'completed', finished_at = clock_timestamp(), customers_merged = $2, orders_merged = $3, repaired = $4, error = null, updated_at = now() where id = $1",
+    const completed = await db.query(
+      "update sync_runs set status = 'completed', finished_at = clock_timestamp(), customers_merged = $2, orders_merged = $3, repaired = $4, error = null, updated_at = now() where id = $1 and status = 'merging'",
       [id, customers.rowCount ?? 0, orders.rowCount ?? 0, (customers.rowCount ?? 0) + (orders.rowCount ?? 0) + (refunds.rowCount ?? 0)],
     );
+    // Superseded while merging (a reinstall started a fresh run): roll back, the fresh run does the work.
+    if (!completed.rowCount) throw new RunSuperseded(`run ${id} was superseded while merging`);
     return {
       customers: customers.rowCount ?? 0,
       orders: orders.rowCount ?? 0,
@@ -412,6 +419,12 @@ export async function driveRun(runId: bigint, options: { signal?: AbortSignal; f
       else await recomputeCustomers(run.shop_id, merged.changedCustomers);
       return "completed";
     } catch (error) {
+      if (error instanceof RunSuperseded) {
+        for (const table of ["sync_stage_customers", "sync_stage_orders", "sync_stage_line_items", "sync_stage_refunds"]) {
+          await syncPool().query(`delete from ${table} where run_id = $1`, [runId]);
+        }
+        return "superseded";
+      }
       const message = (error as Error).message;
       if (options.finalAttempt) {
         await update(runId, { status: "failed", error: message, finished_at: new Date() });
