@@ -195,7 +195,8 @@ async function main() {
   log(`${open.requests} requests, ${open.failures} not 202: p50 ${percentile(open.latencies, 50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`);
   if (open.failures) throw new Error(`${open.failures} requests were not accepted`);
 
-  recordFigures("pixel", [
+  // BENCH_PIXEL_RECORD=0: measure without recording (comparisons, a busy machine).
+  if (process.env.BENCH_PIXEL_RECORD !== "0") recordFigures("pixel", [
     {
       key: "pixel_ingest_events_per_s",
       value: Math.round(perSecond),
