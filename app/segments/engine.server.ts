@@ -195,7 +195,7 @@ const FEATURE_SELECT = `
          coalesce(k.total_items, 0) as total_items,
          k.top_product_type, coalesce(k.top_product_type_items, 0) as top_product_type_items,
          k.top_vendor, coalesce(k.top_vendor_items, 0) as top_vendor_items,
-         k.has_features
+         coalesce(k.has_features, exists (select 1 from customer_features pf where pf.shop_id = c.shop_id and pf.customer_id = c.id)) as has_features
     from customers c
     left join seg_agg a on a.customer_id = c.id
     left join seg_cat k on k.customer_id = c.id
@@ -222,11 +222,12 @@ const VALUE_COLUMNS = [...FEATURE_COLUMNS, "r_score", "f_score", "m_score", "rfm
 /**
  * Writes seg_nf into customer_features with RFM scores from the shop's cut points: updates only
  * rows whose values changed (a nightly run rewrites the few whose windows moved), inserts new ones.
- * For a few customers the rows are computed once (materialised); for a whole shop they stream into
- * the update, and only rows without a stored feature row are computed again for the insert.
+ * For a few customers (and after a roll-up rebuild) the rows are computed once (materialised); for a
+ * nightly run they stream into the update, and only rows without a stored feature row are computed
+ * again for the insert.
  */
-const writeFeatures = (scope: "customers" | "shop") => `
-  cur as ${scope === "shop" ? "not materialized" : "materialized"} (
+const writeFeatures = (stream: boolean) => `
+  cur as ${stream ? "not materialized" : "materialized"} (
     select n.shop_id, n.customer_id, n.as_of_day, n.has_features, ${FEATURE_COLUMNS.map((c) => `n.${c}`).join(", ")},
            sc.r as r_score, sc.f as f_score, sc.m as m_score,
            case when sc.r is not null then ${RFM_GRID_SQL}[(sc.r - 1) * 5 + (sc.f + sc.m + 1) / 2] end as rfm_group
@@ -242,8 +243,9 @@ const writeFeatures = (scope: "customers" | "shop") => `
     insert into customer_features (shop_id, customer_id, as_of, as_of_day, ${VALUE_COLUMNS.join(", ")}, segments, updated_at)
     select cur.shop_id, cur.customer_id, $3, cur.as_of_day, ${VALUE_COLUMNS.map((c) => `cur.${c}`).join(", ")}, '{}', now()
       from cur
-     -- has_features: read from the stored roll-ups in the full path (true), unknown (null) otherwise
-     where cur.has_features is not true and not exists (select 1 from customer_features f where f.shop_id = $1 and f.customer_id = cur.customer_id)
+     -- known before this statement writes (true from the stored roll-ups the full path joined, else
+     -- probed by key): an anti-join here would rescan the rows this insert is adding
+     where not cur.has_features
     returning 1)
   select (select count(*) from upd)::int as updated, (select count(*) from ins)::int as inserted`;
 
@@ -500,9 +502,12 @@ export async function recomputeCustomers(shopId: number, customerIds: bigint[], 
   return inTransaction(async (db) => {
     // One round trip: the shop lock (shared), the customers' locks in id order, the shop context,
     // and whether any of them is no longer a live customer (then its feature row must go).
+    // The commit does not wait for its WAL flush: the caller's job commits after it (which flushes
+    // this too), and a crash before that reruns the job, whose recompute is idempotent.
     const { rows } = await run<ContextRow & { departed: boolean }>(
       db,
-      `select pg_advisory_xact_lock_shared(hashtextextended('segsync:engine:' || $1::text, 0)),
+      `select set_config('synchronous_commit', 'off', true),
+              pg_advisory_xact_lock_shared(hashtextextended('segsync:engine:' || $1::text, 0)),
               (select count(pg_advisory_xact_lock(hashtextextended('segsync:customer:' || $1::text || ':' || id::text, 0))) from (select id from unnest($2::bigint[]) id order by id) x),
               ctx.*,
               exists (select 1 from unnest($2::bigint[]) u(id)
@@ -515,7 +520,7 @@ export async function recomputeCustomers(shopId: number, customerIds: bigint[], 
     const fixed = FIXED(shopId, ids, now, ctx, "incremental");
     await run(
       db,
-      `with seg_agg as (${AGG_SELECT}), seg_li as (${LINE_ITEMS_SELECT}), seg_cat as (${CATEGORY_SELECT}), seg_nf as (${FEATURE_SELECT}), ${writeFeatures("customers")}`,
+      `with seg_agg as (${AGG_SELECT}), seg_li as (${LINE_ITEMS_SELECT}), seg_cat as (${CATEGORY_SELECT}), seg_nf as (${FEATURE_SELECT}), ${writeFeatures(false)}`,
       fixed,
       { prepare: true },
     );
@@ -561,7 +566,9 @@ export async function recomputeShop(shopId: number, options: RecomputeShopOption
       await refreshAovAndRfm(db, shopId);
     }
     await db.query("update segment_shop_stats set rollups_built = true where shop_id = $1", [shopId]);
-    await run(db, `with ${writeFeatures("shop")}`, fixed);
+    // Streamed only when the stored feature rows were joined (has_features known): after a rebuild,
+    // every row would otherwise be computed twice.
+    await run(db, `with ${writeFeatures(!rebuild)}`, fixed);
     const changes = await evaluate(db, shopId, null, now, ctx, "full");
     await refreshDailySizes(db, shopId, ctx.today);
     const { rows } = await db.query<{ n: number }>("select count(*)::int as n from seg_nf");
