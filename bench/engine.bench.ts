@@ -6,6 +6,7 @@
 // `BENCH_ENGINE_KEEP=1` keeps each loaded database and reuses it on the next run (the engine's
 // tables and the bench's own orders are reset to the just-loaded state): at 1 M the load takes minutes.
 // `BENCH_ENGINE_LOAD_ONLY=1` (with KEEP) stops after loading; `BENCH_ENGINE_RECORD=0` records nothing.
+// `BENCH_ENGINE_SIZES=100000 BENCH_ENGINE_INCREMENTAL=0` re-measures the small shop only.
 import os from "node:os";
 import pg from "pg";
 import { generateStore } from "../datasets/generate.ts";
@@ -184,7 +185,8 @@ try {
           note: `${shape}: full recompute that also rebuilds the category roll-ups from every line item (repair path)`,
         });
       }
-      if (size === Math.max(...SIZES)) {
+      // Per-event figures come from the largest shop (BENCH_ENGINE_INCREMENTAL=0 keeps the recorded ones).
+      if (size === Math.max(...SIZES) && process.env.BENCH_ENGINE_INCREMENTAL !== "0") {
         figures.push(
           {
             key: "recompute_incremental_p50_ms",
