@@ -292,6 +292,25 @@ describe("catalogue boundaries (shop-local days)", () => {
     expect(all.find((f) => f.customerId === none)?.segments).toEqual([]);
   });
 
+  it("RFM: one-order customers tied across quintiles all score F = 1, so recent first-time buyers are New", async () => {
+    // GIVEN ten customers: six bought once for 10.00 (1 to 6 days ago), four bought 2 to 5 times for more, long ago
+    const s = await shop();
+    const once = [];
+    for (let d = 1; d <= 6; d++) once.push(await customer(s.id, [{ total: "10.00", processedAt: daysAgo(d) }]));
+    for (let k = 2; k <= 5; k++) {
+      const orders = [];
+      for (let j = 0; j < k; j++) orders.push({ total: "50.00", processedAt: daysAgo(100 + 10 * k + j) });
+      await customer(s.id, orders);
+    }
+    // WHEN the shop is computed
+    await recomputeShop(s.id, { now: NOW });
+    // THEN every one-order customer scores F = 1 and M = 1 (60 % share the lowest values)
+    for (const id of once) expect([(await features(s.id, id)).fScore, (await features(s.id, id)).mScore]).toEqual([1, 1]);
+    // AND the two most recent ones (R = 5) are New
+    expect((await features(s.id, once[0])).rfmGroup).toBe("new");
+    expect((await features(s.id, once[1])).rfmGroup).toBe("new");
+  });
+
   it("RFM: quintile scores with the customer_id tie-breaker and the named group grid", async () => {
     // GIVEN five customers: i orders, the last i*10 days ago reversed, spend i*100
     const s = await shop();

@@ -432,17 +432,34 @@ async function refreshAovAndRfm(db: Client, shopId: number) {
   const n = rows[0].n;
   // NTILE(5) over n rows: the first (n % 5) tiles hold one row more; tile t starts at this position.
   const starts = [2, 3, 4, 5].filter((t) => t <= n).map((t) => (t - 1) * Math.floor(n / 5) + Math.min(t - 1, n % 5) + 1);
-  // percentile_disc(f) is the value at position ceil(f * n).
+  // percentile_disc(f) is the value at position ceil(f * n): the tile starts, and the rows just before them.
   const fractions = starts.map((p) => (p - 0.5) / n);
+  const before = starts.map((p) => (p - 1.5) / n);
+  // F and M: a value shared across a tile boundary stays in the lower tile (the cut is the next
+  // larger value). Otherwise, where over a fifth of the buyers ordered once (most shops), no one
+  // would score F = 1 and the New, Promising and Lost groups would stay empty.
+  // (No larger value: the column type's largest, a tier no one reaches; arrays hold no nulls.)
+  const nextAbove = (column: string, prev: string, empty: string, none: string) =>
+    starts.length
+      ? `array[${starts.map((_, i) => `coalesce(min(n.${column}) filter (where n.${column} > p.${prev}[${i + 1}]), ${none})`).join(", ")}]`
+      : `'{}'::${empty}`;
   await run(
     db,
-    `update segment_shop_stats set
+    `with prev as (
+       select percentile_disc($3::float8[]) within group (order by orders_count) as pf,
+              percentile_disc($3::float8[]) within group (order by spend_lifetime) as pm
+         from seg_nf where shop_id = $1 and orders_count >= 1),
+     cuts as (
+       select ${nextAbove("orders_count", "pf", "int[]", "2147483647")} as f,
+              ${nextAbove("spend_lifetime", "pm", "numeric[]", "99999999999999.9999")} as m
+         from seg_nf n cross join prev p where n.shop_id = $1 and n.orders_count >= 1)
+     update segment_shop_stats set
        shop_aov = (select round(sum(spend_lifetime) / nullif(sum(orders_count), 0), 4) from seg_agg),
        r_cuts = coalesce((select percentile_disc($2::float8[]) within group (order by as_of_day - last_order_day desc) from seg_nf where shop_id = $1 and orders_count >= 1), '{}'),
-       f_cuts = coalesce((select percentile_disc($2::float8[]) within group (order by orders_count) from seg_nf where shop_id = $1 and orders_count >= 1), '{}'),
-       m_cuts = coalesce((select percentile_disc($2::float8[]) within group (order by spend_lifetime) from seg_nf where shop_id = $1 and orders_count >= 1), '{}')
+       f_cuts = coalesce((select f from cuts), '{}'),
+       m_cuts = coalesce((select m from cuts), '{}')
      where shop_id = $1`,
-    [shopId, fractions],
+    [shopId, fractions, before],
   );
 }
 

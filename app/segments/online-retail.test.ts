@@ -114,9 +114,21 @@ async function independentSegments(today: number) {
     }
     return cuts;
   };
+  // F and M: a value shared across a tile boundary stays in the lower tile; the cut is the next larger value.
+  const tiesDownCutsOf = (value: (c: C) => number) => {
+    const tiles = ntile5([...buyers].sort((a, b) => value(a) - value(b) || byId(a, b)));
+    const cuts: number[] = [];
+    for (let t = 2; t <= 5; t++) {
+      if (!buyers.some((c) => tiles.get(c) === t)) continue;
+      const lowerMax = Math.max(...buyers.filter((c) => tiles.get(c) === t - 1).map(value));
+      const above = buyers.map(value).filter((v) => v > lowerMax);
+      cuts.push(above.length ? Math.min(...above) : Infinity);
+    }
+    return cuts;
+  };
   const rCuts = cutsOf((a, b) => sinceLast(b) - sinceLast(a), sinceLast, "max");
-  const fCuts = cutsOf((a, b) => a.orders - b.orders, (c) => c.orders, "min");
-  const mCuts = cutsOf((a, b) => a.spend - b.spend, (c) => c.spend, "min");
+  const fCuts = tiesDownCutsOf((c) => c.orders);
+  const mCuts = tiesDownCutsOf((c) => c.spend);
 
   const top = (m: Map<string, number>) => Math.max(0, ...m.values());
   const expected = new Map<string, bigint[]>();
