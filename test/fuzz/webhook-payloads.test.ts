@@ -220,7 +220,7 @@ describe("webhook routes under hostile input", () => {
     expect(routes.map((r) => r.file).sort()).toEqual(files.sort());
   });
 
-  it(`sync topics: ${RUNS} hostile deliveries each get a clear answer, are recorded or refused, and leave no partial rows`, { timeout: 180_000 }, async () => {
+  it(`sync topics: ${RUNS} hostile deliveries each get a clear answer, are recorded or refused, and leave no partial rows`, async () => {
     // GIVEN an installed shop
     await createShop({ domain: SHOP });
     const { routes } = await loadRoutes();
@@ -312,7 +312,7 @@ describe("webhook routes under hostile input", () => {
     expect(vendors.rows.map((r) => r.vendor)).toEqual(["Acme \ufffd"]);
   });
 
-  it(`compliance topics: ${RUNS} hostile deliveries are recorded or refused and settle readably`, { timeout: 180_000 }, async () => {
+  it(`compliance topics: ${RUNS} hostile deliveries are recorded or refused and settle readably`, async () => {
     // GIVEN an installed shop with an offline session
     await createShop({ domain: SHOP });
     await createSession(SHOP);
@@ -328,7 +328,7 @@ describe("webhook routes under hostile input", () => {
     expect(settled.filter((r) => r.status !== "applied" && !readable(r.last_error))).toEqual([]);
   }, 120_000);
 
-  it(`app/uninstalled and app/scopes_update: ${RUNS} hostile deliveries get 401, 400 or 200, never a crash`, { timeout: 180_000 }, async () => {
+  it(`app/uninstalled and app/scopes_update: ${RUNS} hostile deliveries get 401, 400 or 200, never a crash`, async () => {
     // GIVEN an installed shop with an offline session
     await createShop({ domain: SHOP });
     await createSession(SHOP);
