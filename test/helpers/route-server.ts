@@ -42,6 +42,17 @@ async function toRequest(req: IncomingMessage, origin: string): Promise<Request>
  * Serves the app's own route modules (source, not a build) over HTTP, so the twin can deliver
  * webhooks to the real route code: POST runs the module's action, GET its loader.
  */
+// Resolved once per file: a dynamic import per request costs the loader hooks' resolution each time.
+const routeModules = new Map<string, Promise<RouteModule>>();
+function loadRoute(file: string): Promise<RouteModule> {
+  let mod = routeModules.get(file);
+  if (!mod) {
+    mod = import(file) as Promise<RouteModule>;
+    routeModules.set(file, mod);
+  }
+  return mod;
+}
+
 export async function startRouteServer(port = 0): Promise<RouteServer> {
   let origin = "";
   const server: Server = createServer(async (req, res) => {
@@ -52,7 +63,7 @@ export async function startRouteServer(port = 0): Promise<RouteServer> {
         res.writeHead(404).end("no route");
         return;
       }
-      const mod = (await import(file)) as RouteModule;
+      const mod = await loadRoute(file);
       const handler = request.method === "GET" ? mod.loader : mod.action;
       if (!handler) {
         res.writeHead(405).end();
