@@ -102,6 +102,20 @@ export function emptyInjected(): ChaosInjected {
   };
 }
 
+/** What the invariants found wrong, in one object to compare with NO_VIOLATIONS. */
+export function violationsOf(found: ChaosFindings) {
+  return {
+    details: found.details,
+    lost: found.lostEvents,
+    doubleApplied: found.doubleApplied,
+    tagMismatches: found.tagMismatches,
+    duplicateTriggers: found.duplicateTriggers,
+    memberships: found.membershipMismatches,
+  };
+}
+
+export const NO_VIOLATIONS = { details: [], lost: 0, doubleApplied: 0, tagMismatches: 0, duplicateTriggers: 0, memberships: 0 } as const;
+
 export function formatChaosReport(name: string, injected: ChaosInjected, found: ChaosFindings): string {
   const rows: [string, number][] = [
     ["deliveries sent (every attempt)", injected.deliveries],
