@@ -127,7 +127,11 @@ describe("the merchant's admin in the twin's admin frame", () => {
     await shoot("builder");
     expect(await scan(frame, "builder")).toEqual([]);
     await frame.getByRole("button", { name: "Save segment" }).click();
-    await frame.getByRole("heading", { name: "Regulars", level: 1 }).waitFor({ timeout: 60_000 });
+    try {
+      await frame.getByRole("heading", { name: "Regulars", level: 1 }).waitFor({ timeout: 60_000 });
+    } finally {
+      await shoot("builder-saved");
+    }
   });
 
   it("offers: create an offer and see it listed with its results", async () => {
