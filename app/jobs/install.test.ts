@@ -1,37 +1,25 @@
 // After an install: the storefront web pixel is activated in the twin with this shop's settings.
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import prisma from "../db.server";
-import { startTwin, type Twin } from "../../twin/index.ts";
 import { installOnTwin } from "../../test/helpers/sync-twin";
-import { routeShopifyTrafficTo } from "../shopify-fetch.server";
-import { adminFor } from "../shopify/admin-client.server";
+import { startTwinForFile } from "../../test/helpers/twin-app";
 import { pixelToken } from "../browsing/ingest.server";
 import { pixelSettings, runAfterInstall } from "./install.server";
-import { stopBoss } from "./queue.server";
 import { action as scopesUpdate } from "../routes/webhooks.app.scopes_update";
 import { webhookRequest } from "../../test/helpers/webhooks";
 
-let twin: Twin;
-beforeAll(async () => {
-  twin = await startTwin({ appUrl: "http://127.0.0.1:9", timeScale: 0.0001 });
-  void adminFor;
-  routeShopifyTrafficTo(twin.url);
-});
-afterAll(async () => {
-  await stopBoss({ graceful: false });
-  await twin?.stop();
-});
+const app = startTwinForFile({ appUrl: "http://127.0.0.1:9" });
 
-const settingsOf = (domain: string) => JSON.parse(twin.shop(domain).webPixel?.settings ?? "null");
+const settingsOf = (domain: string) => JSON.parse(app.twin.shop(domain).webPixel?.settings ?? "null");
 
 describe("after an install", () => {
   it("activates the web pixel with the shop's ingest URL and token, once, and follows a new app URL", async () => {
     // GIVEN a shop that installed the app
     const domain = "pixel-install.myshopify.com";
-    twin.createShop(domain);
-    await installOnTwin(twin, domain);
+    app.twin.createShop(domain);
+    await installOnTwin(app.twin, domain);
     // WHEN the after-install job runs (twice: a retried job)
     const first = await runAfterInstall(domain);
     const again = await runAfterInstall(domain);
@@ -57,18 +45,18 @@ describe("after an install", () => {
 
   it("does nothing for a shop that uninstalled before the job ran", async () => {
     const domain = "pixel-gone.myshopify.com";
-    twin.createShop(domain);
-    const shop = await installOnTwin(twin, domain);
+    app.twin.createShop(domain);
+    const shop = await installOnTwin(app.twin, domain);
     await prisma.shop.update({ where: { id: shop.id }, data: { installState: "uninstalled" } });
     expect(await runAfterInstall(domain)).toEqual({ skipped: "not installed" });
-    expect(twin.shop(domain).webPixel).toBeNull();
+    expect(app.twin.shop(domain).webPixel).toBeNull();
   });
 
   it("asks for the activation again when the merchant grants the pixel scopes", async () => {
     // GIVEN an installed shop
     const domain = "pixel-scopes.myshopify.com";
-    twin.createShop(domain);
-    await installOnTwin(twin, domain);
+    app.twin.createShop(domain);
+    await installOnTwin(app.twin, domain);
     // WHEN Shopify reports updated scopes, first without then with write_pixels
     for (const current of [["read_customers"], ["read_customers", "write_pixels", "read_customer_events"]]) {
       const res = await scopesUpdate({ request: webhookRequest({ topic: "app/scopes_update", shop: domain, body: { id: 1, previous: [], current } }), params: {}, context: {} });

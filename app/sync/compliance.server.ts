@@ -34,9 +34,14 @@ async function logRequest(db: pg.ClientBase, job: ComplianceJob, customerId: big
 }
 
 /** Deletes one customer's rows everywhere (and the rows of their orders), in the caller's transaction. */
-export async function redactCustomer(db: pg.ClientBase, shopId: number, customerId: bigint, extraOrderIds: bigint[] = []): Promise<number> {
+export async function redactCustomer(
+  db: pg.ClientBase,
+  shopId: number,
+  customerId: bigint,
+  extraOrderIds: bigint[] = [],
+): Promise<{ deleted: number; orderIds: bigint[] }> {
   const orders = await db.query<{ id: bigint }>("select id from orders where shop_id = $1 and customer_id = $2", [shopId, customerId]);
-  const orderIds = [...new Set([...orders.rows.map((r) => r.id), ...extraOrderIds])];
+  const orderIds = [...new Set([...orders.rows.map((r) => BigInt(r.id)), ...extraOrderIds])];
   // Browsing first: the pixel clients linked to the customer lead to their anonymous events too.
   let deleted = await eraseBrowsingCustomer(db, shopId, customerId);
   // An offer keeps its redemptions and revenue; who redeemed it is forgotten.
@@ -71,7 +76,7 @@ export async function redactCustomer(db: pg.ClientBase, shopId: number, customer
     "insert into redacted_customers (shop_id, redacted_customer_id) values ($1, $2) on conflict do nothing",
     [shopId, customerId],
   );
-  return deleted;
+  return { deleted, orderIds };
 }
 
 /** Everything held about one customer, by table (ids and facts; we hold no name, email, phone or address). */
@@ -139,16 +144,15 @@ export async function handleCompliance(job: ComplianceJob): Promise<void> {
   if (job.topic === "customers/redact") {
     await inTransaction(async (db) => {
       const logId = await logRequest(db, job, customerId, orderIds);
-      const stored = await db.query<{ id: bigint }>("select id from orders where shop_id = $1 and customer_id = $2", [job.shopId, customerId]);
-      const allOrderIds = [...new Set([...orderIds, ...stored.rows.map((r) => BigInt(r.id))].map(String))];
-      let rows = await redactCustomer(db, job.shopId, customerId, orderIds);
+      const redacted = await redactCustomer(db, job.shopId, customerId, orderIds);
+      let rows = redacted.deleted;
       // Processed events about this customer go too (they hold the facts we were asked to erase).
       const events = await db.query(
         `delete from webhook_events where shop = $1 and id <> $2 and status not in ('received', 'stored')
             and ($3 in (payload->'customer'->>'id', payload->>'customerId', payload->'order'->>'customerId', payload->'tags'->>'customerId',
                         payload->'compliance'->>'customerId')
                  or payload->'refund'->>'orderId' = any($4::text[]) or payload->'order'->>'id' = any($4::text[]))`,
-        [job.shop, job.eventId, customerId.toString(), allOrderIds],
+        [job.shop, job.eventId, customerId.toString(), redacted.orderIds.map(String)],
       );
       rows += events.rowCount ?? 0;
       await db.query("update compliance_requests set status = 'completed', rows_affected = $2, completed_at = now() where id = $1", [logId, rows]);

@@ -368,7 +368,11 @@ async function mergeRun(run: RunRow): Promise<MergeResult> {
       [customers.rows.map((r) => r.id), shopId, refunds.rows.map((r) => r.order_id)],
     );
     // Offers: the merged orders' attribution follows their newest stored version, as a webhook's does.
-    if ((await db.query("select 1 from offers where shop_id = $1 limit 1", [shopId])).rowCount) await attributeStoredOrders(db, shopId, null);
+    // (A backfill re-derives the whole shop; a reconciliation only the orders it merged or refunded.)
+    if ((await db.query("select 1 from offers where shop_id = $1 limit 1", [shopId])).rowCount) {
+      const touched = await db.query<{ id: bigint }>("select id from merged_orders union select unnest($1::bigint[])", [refunds.rows.map((r) => r.order_id)]);
+      await attributeStoredOrders(db, shopId, run.kind === "backfill" ? null : touched.rows.map((r) => BigInt(r.id)));
+    }
     for (const table of ["sync_stage_customers", "sync_stage_orders", "sync_stage_line_items", "sync_stage_refunds"]) {
       await db.query(`delete from ${table} where run_id = $1`, [id]);
     }

@@ -35,3 +35,18 @@ export function startTwinAppForFile(options: Omit<TwinOptions, "appUrl"> = {}): 
   });
   return app;
 }
+
+/** The twin alone (no webhook deliveries to the app), with the app's Admin API calls routed to it. */
+export function startTwinForFile(options: TwinOptions = {}): { twin: Twin } {
+  const app = {} as { twin: Twin };
+  beforeAll(async () => {
+    app.twin = await startTwin({ timeScale: 0.0001, ...options });
+    void adminFor;
+    routeShopifyTrafficTo(app.twin.url);
+  });
+  afterAll(async () => {
+    await stopBoss({ graceful: false });
+    await app.twin?.stop();
+  });
+  return app;
+}
