@@ -25,6 +25,16 @@ function eta(t: ReturnType<typeof useT>, seconds: number | null) {
   return t("sync.etaMinutes", { n: Math.ceil(seconds / 60) });
 }
 
+/** One labelled figure of a status card. */
+function FactRow({ label, numeric = false, children }: { label: string; numeric?: boolean; children: React.ReactNode }) {
+  return (
+    <InlineStack align="space-between">
+      <Text as="span">{label}</Text>
+      <Text as="span" numeric={numeric}>{children}</Text>
+    </InlineStack>
+  );
+}
+
 export default function Sync() {
   const { progress, running, parked, health, push } = useLoaderData<typeof loader>();
   const t = useT();
@@ -118,14 +128,8 @@ export default function Sync() {
           <Card>
             <BlockStack gap="200">
               <Text as="h2" variant="headingMd">{t("overview.sync.heading")}</Text>
-              <InlineStack align="space-between">
-                <Text as="span">{t("overview.sync.lastWebhook")}</Text>
-                <Text as="span">{health.lastWebhookAt ? fmt.dateTime(health.lastWebhookAt) : t("overview.sync.never")}</Text>
-              </InlineStack>
-              <InlineStack align="space-between">
-                <Text as="span">{t("overview.sync.backlog")}</Text>
-                <Text as="span" numeric>{fmt.number(health.backlog)}</Text>
-              </InlineStack>
+              <FactRow label={t("overview.sync.lastWebhook")}>{health.lastWebhookAt ? fmt.dateTime(health.lastWebhookAt) : t("overview.sync.never")}</FactRow>
+              <FactRow label={t("overview.sync.backlog")} numeric>{fmt.number(health.backlog)}</FactRow>
             </BlockStack>
           </Card>
         </Layout.Section>
@@ -134,30 +138,15 @@ export default function Sync() {
             <BlockStack gap="200">
               <Text as="h2" variant="headingMd">{t("sync.push.heading")}</Text>
               <Text as="p" tone="subdued">{t("sync.push.hint")}</Text>
-              <InlineStack align="space-between">
-                <Text as="span">{t("sync.push.waiting")}</Text>
-                <Text as="span" numeric>{fmt.number(push.waiting)}</Text>
-              </InlineStack>
+              <FactRow label={t("sync.push.waiting")} numeric>{fmt.number(push.waiting)}</FactRow>
               {push.changesWaiting > 0 && (
-                <InlineStack align="space-between">
-                  <Text as="span">{t("sync.push.changesWaiting")}</Text>
-                  <Text as="span" numeric>{fmt.number(push.changesWaiting)}</Text>
-                </InlineStack>
+                <FactRow label={t("sync.push.changesWaiting")} numeric>{fmt.number(push.changesWaiting)}</FactRow>
               )}
-              <InlineStack align="space-between">
-                <Text as="span">{t("sync.push.flowWaiting")}</Text>
-                <Text as="span" numeric>{fmt.number(push.flowWaiting)}</Text>
-              </InlineStack>
-              <InlineStack align="space-between">
-                <Text as="span">{t("sync.push.lastPush")}</Text>
-                <Text as="span">{push.lastPushAt ? fmt.dateTime(push.lastPushAt) : t("overview.sync.never")}</Text>
-              </InlineStack>
-              <InlineStack align="space-between">
-                <Text as="span">{t("sync.push.lastDrift")}</Text>
-                <Text as="span">
-                  {push.lastDriftAt ? t("sync.push.driftLine", { at: fmt.dateTime(push.lastDriftAt), n: fmt.number(push.lastDriftRepaired) }) : t("overview.sync.never")}
-                </Text>
-              </InlineStack>
+              <FactRow label={t("sync.push.flowWaiting")} numeric>{fmt.number(push.flowWaiting)}</FactRow>
+              <FactRow label={t("sync.push.lastPush")}>{push.lastPushAt ? fmt.dateTime(push.lastPushAt) : t("overview.sync.never")}</FactRow>
+              <FactRow label={t("sync.push.lastDrift")}>
+                {push.lastDriftAt ? t("sync.push.driftLine", { at: fmt.dateTime(push.lastDriftAt), n: fmt.number(push.lastDriftRepaired) }) : t("overview.sync.never")}
+              </FactRow>
               {(push.failed > 0 || push.flowFailed > 0) && (
                 <Banner tone="warning" title={t("sync.push.failedTitle")}>
                   <p>{t("sync.push.failedBody", { customers: fmt.number(push.failed), triggers: fmt.number(push.flowFailed) })}</p>
