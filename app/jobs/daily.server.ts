@@ -2,12 +2,14 @@
 // one, "frequent in 30 days"...): without an order event nothing would move a customer whose window
 // ran out, so every installed shop gets a full recompute once a day, just after midnight in its own
 // timezone (the engine evaluates windows there). Browsing data has its own daily pass (retention,
-// day partitions, browsing features), once a day for every shop.
+// day partitions, browsing features), once a day for every shop, and so do the app's own logs
+// (log-retention.server.ts).
 import type { JobWithMetadata } from "pg-boss";
 import { queuesOf } from "./ensure-queues.server";
 import { syncPool } from "../sync/pg.server";
 import { recomputeShop } from "../sync/recompute.server";
 import { runBrowsingMaintenance } from "../browsing/retention.server";
+import { pruneLogs } from "./log-retention.server";
 
 export const DAILY_QUEUES = {
   /** Cron, hourly: enqueues the shops whose local day has just begun. */
@@ -16,15 +18,19 @@ export const DAILY_QUEUES = {
   shop: "segments-daily-shop",
   /** Cron, daily: pixel retention, partitions, browsing features and segments. */
   browsing: "browsing-daily",
+  /** Cron, daily: the webhook log and data exports past their retention window. */
+  logs: "logs-retention",
 } as const;
 
 const DUE_CRON = process.env.SEGMENTS_DAILY_CRON ?? "5 * * * *";
 const BROWSING_CRON = process.env.BROWSING_DAILY_CRON ?? "30 0 * * *";
+const LOGS_CRON = process.env.LOGS_RETENTION_CRON ?? "45 0 * * *";
 
 const dailyBoss = queuesOf([
   [DAILY_QUEUES.due, { retryLimit: 2, expireInSeconds: 600 }],
   [DAILY_QUEUES.shop, { retryLimit: 5, retryDelay: 60, retryBackoff: true, expireInSeconds: 3600 }],
   [DAILY_QUEUES.browsing, { retryLimit: 3, retryDelay: 300, expireInSeconds: 3 * 3600 }],
+  [DAILY_QUEUES.logs, { retryLimit: 3, retryDelay: 300, expireInSeconds: 3600 }],
 ]);
 
 /** The shop's local calendar day and hour at `now`; an unknown timezone counts as UTC. */
@@ -78,9 +84,11 @@ export async function startDailyWorkers(options: { schedule?: boolean } = {}) {
     runDailyShop(job.data.shopId),
   );
   await boss.work(DAILY_QUEUES.browsing, { pollingIntervalSeconds: 30 }, async () => runBrowsingMaintenance());
+  await boss.work(DAILY_QUEUES.logs, { pollingIntervalSeconds: 30 }, async () => pruneLogs());
   if (options.schedule ?? true) {
     await boss.schedule(DAILY_QUEUES.due, DUE_CRON);
     await boss.schedule(DAILY_QUEUES.browsing, BROWSING_CRON);
+    await boss.schedule(DAILY_QUEUES.logs, LOGS_CRON);
   }
 }
 
