@@ -7,7 +7,7 @@ import type pg from "pg";
 import { CATALOGUE, RFM_GRID, RFM_GROUPS, catalogueEntry, rfmSegmentKey } from "./catalogue";
 import { FEATURES, STATS } from "./features";
 import { enginePool, inTransaction } from "./pool.server";
-import { Params, compileRule, whySql, type CatalogueRule, type Rule } from "./rules";
+import { Params, compileRule, ruleInputs, whySql, type CatalogueRule, type Rule } from "./rules";
 import { listSegments, segmentsFromRows, type SegmentRow, type SegmentSettings } from "./settings.server";
 
 type Client = pg.PoolClient;
@@ -32,27 +32,14 @@ async function run<R extends pg.QueryResultRow = Record<string, unknown>>(
   values: unknown[],
   options: { prepare?: boolean } = {},
 ) {
-  const whole = values[1] === null;
-  const map = new Map<number, number>();
-  const used: unknown[] = [];
-  const text = sql
-    .replace(SCOPE, (_, column: string) => (whole ? "true" : `${column} = any($2::bigint[])`))
-    .replace(/\$(\d+)/g, (_, d: string) => {
-      const i = Number(d);
-      let j = map.get(i);
-      if (j === undefined) {
-        used.push(values[i - 1]);
-        j = used.length;
-        map.set(i, j);
-      }
-      return `$${j}`;
-    });
+  const { text, order, hash } = rewrite(sql, values[1] === null);
+  const used = order.map((i) => values[i - 1]);
   let name: string | undefined;
   if (options.prepare) {
     const key = (db as { connection?: object }).connection ?? db;
     const names = prepared.get(key) ?? new Set<string>();
     prepared.set(key, names);
-    const candidate = `seg_${createHash("sha1").update(text).digest("hex").slice(0, 20)}`;
+    const candidate = `seg_${hash}`;
     if (names.has(candidate) || names.size < MAX_PREPARED) {
       names.add(candidate);
       name = candidate;
@@ -62,6 +49,35 @@ async function run<R extends pg.QueryResultRow = Record<string, unknown>>(
   const res = await db.query<R>(name ? { name, text, values: used } : { text, values: used });
   if (TRACE) console.log(`[engine] ${(performance.now() - t).toFixed(1)} ms ${text.replace(/\s+/g, " ").trim().slice(0, 90)}`);
   return res;
+}
+
+/** Rewritten texts by scope (the statements are a few constant or once-compiled strings): no regex or hash per event. */
+const rewritten = [new Map<string, { text: string; order: number[]; hash: string }>(), new Map<string, { text: string; order: number[]; hash: string }>()];
+const MAX_REWRITTEN = 1000;
+
+function rewrite(sql: string, whole: boolean) {
+  const cache = rewritten[whole ? 1 : 0];
+  let hit = cache.get(sql);
+  if (!hit) {
+    const map = new Map<number, number>();
+    const order: number[] = [];
+    const text = sql
+      .replace(SCOPE, (_, column: string) => (whole ? "true" : `${column} = any($2::bigint[])`))
+      .replace(/\$(\d+)/g, (_, d: string) => {
+        const i = Number(d);
+        let j = map.get(i);
+        if (j === undefined) {
+          order.push(i);
+          j = order.length;
+          map.set(i, j);
+        }
+        return `$${j}`;
+      });
+    hit = { text, order, hash: createHash("sha1").update(text).digest("hex").slice(0, 20) };
+    if (cache.size >= MAX_REWRITTEN) cache.delete(cache.keys().next().value!);
+    cache.set(sql, hit);
+  }
+  return hit;
 }
 type Source = "full" | "incremental" | "reevaluate";
 
@@ -152,12 +168,11 @@ const STORED_CATEGORIES = `
     from customer_features where shop_id = $1`;
 
 /**
- * Net spend summed in whole ten-thousandths (our money columns are numeric(18,4), so exactly): a
- * bigint sum keeps a small aggregate state per customer, where numeric sums kept ~1 KB each and
- * spilled the full path's hash aggregate to disk at 1 M customers.
+ * Net spend, summed as numeric (exact). The aggregate streams groups in customer order (no hash
+ * table whose per-group numeric state once spilled to disk), so a numeric sum costs less per order
+ * than the bigint ten-thousandths it replaced (three numeric operations and a cast per order).
  */
-const NET_UNITS = "((o.total_price - o.refunded_amount) * 10000)::bigint";
-const units = (sum: string) => `(${sum}::numeric / 10000)::numeric(18, 4)`;
+const NET = "(o.total_price - o.refunded_amount)";
 
 /** Per-customer order aggregates (guests grouped under a null customer in the full path). */
 const AGG_SELECT = `
@@ -167,9 +182,9 @@ const AGG_SELECT = `
          (count(*) filter (where o.processed_at >= $9::timestamptz))::int as orders_90d,
          (count(*) filter (where o.processed_at >= $10::timestamptz))::int as orders_182d,
          (count(*) filter (where o.processed_at >= $11::timestamptz))::int as orders_365d,
-         ${units(`sum(${NET_UNITS})`)} as spend_lifetime,
-         ${units(`coalesce(sum(${NET_UNITS}) filter (where o.processed_at >= $11::timestamptz), 0)`)} as spend_365d,
-         ${units(`coalesce(sum(${NET_UNITS}) filter (where o.processed_at >= $7::timestamptz), 0)`)} as spend_day,
+         sum(${NET})::numeric(18, 4) as spend_lifetime,
+         coalesce(sum(${NET}) filter (where o.processed_at >= $11::timestamptz), 0)::numeric(18, 4) as spend_365d,
+         coalesce(sum(${NET}) filter (where o.processed_at >= $7::timestamptz), 0)::numeric(18, 4) as spend_day,
          min(o.processed_at) as first_order_at,
          max(o.processed_at) as last_order_at,
          (min(round(date_part('epoch', o.processed_at) * 1000)::bigint * 1000000 + least(greatest(o.item_count, 0), 999999)) % 1000000)::int as first_order_items,
@@ -309,8 +324,13 @@ function departedSql() {
   ${applyChangesTail(`jsonb_build_object('source', $6::text, 'deleted', true)`, "null::jsonb")}`;
 }
 
-/** The evaluation of every enabled segment over features, diffed against the stored segments. */
-function evaluateSql(ctx: ShopContext, params: Params) {
+/**
+ * The evaluation of every enabled segment over features, diffed against the stored segments. With
+ * `only` (a re-evaluation after a settings change), rows are first filtered on the membership of
+ * those segments alone (the others cannot have changed); a row that passes gets its whole segment
+ * array recomputed in the canonical order, as the other paths write it.
+ */
+function evaluateSql(ctx: ShopContext, params: Params, only?: ReadonlySet<string>) {
   const enabled = ctx.segments.filter((s) => s.enabled);
   const base: string[] = [];
   const member = new Map<string, string>();
@@ -326,12 +346,21 @@ function evaluateSql(ctx: ShopContext, params: Params) {
     key.startsWith("rfm-")
       ? rfmGroups.includes(key.slice(4)) ? `coalesce(f.rfm_group = ${p.add(key.slice(4))}::text, false)` : "false"
       : member.has(key) ? `(${member.get(key)})` : "false";
+  const customConds = new Map<string, string>();
   const custom = enabled
     .filter((s) => s.kind === "custom")
     .map((seg) => {
       const cond = compileRule(seg.rule!, { params, segmentSql: memberSql });
+      customConds.set(seg.key, cond);
       return `case when ${cond} then ${params.add(seg.key)}::text end`;
     });
+  // Per segment: is the row's stored membership not what the rule says now.
+  const differs = (key: string) => {
+    const seg = enabled.find((s) => s.key === key);
+    const cond = !seg ? "false" : seg.kind === "rfm" ? memberSql(key, params) : seg.kind === "custom" ? customConds.get(key)! : member.get(key)!;
+    return `((not f.opted_out and coalesce(${cond}, false)) is distinct from coalesce(${params.add(key)}::text = any(f.segments), false))`;
+  };
+  const filter = only ? `and (${[...only].sort().map(differs).join(" or ") || "false"})` : "";
   const whyParts: string[] = [];
   for (const seg of ctx.segments) {
     const rule = ruleOf(seg, ctx.segments);
@@ -346,7 +375,7 @@ function evaluateSql(ctx: ShopContext, params: Params) {
   with upd as (
     update customer_features f set segments = ${segs}
       from (select 1) one left join segment_shop_stats s on s.shop_id = $1
-     where f.shop_id = $1 and ($2::bigint[] is null or f.customer_id = any($2::bigint[]))
+     where f.shop_id = $1 and ($2::bigint[] is null or f.customer_id = any($2::bigint[])) ${filter}
        and coalesce(f.segments, '{}') is distinct from ${segs}
     returning f.customer_id, coalesce(old.segments, '{}') as old_segs, new.segments as new_segs, new as fr),
   ch as (
@@ -367,13 +396,13 @@ const RFM_WHY = `jsonb_build_object('r_score', f.r_score, 'f_score', f.f_score, 
 const compiled = new Map<string, { text: string; extra: unknown[] }>();
 const MAX_COMPILED = 500;
 
-function evaluateStatement(ctx: ShopContext): { text: string; extra: unknown[] } {
-  const key = JSON.stringify(ctx.segments);
+function evaluateStatement(ctx: ShopContext, only?: ReadonlySet<string>): { text: string; extra: unknown[] } {
+  const key = JSON.stringify([ctx.segments, only ? [...only].sort() : null]);
   let hit = compiled.get(key);
   if (!hit) {
     const fixedCount = 6 + WINDOWS.length;
     const params = new Params(new Array(fixedCount).fill(null));
-    const text = evaluateSql(ctx, params);
+    const text = evaluateSql(ctx, params, only);
     hit = { text, extra: params.values.slice(fixedCount) };
     if (compiled.size >= MAX_COMPILED) compiled.delete(compiled.keys().next().value!);
     compiled.set(key, hit);
@@ -381,13 +410,79 @@ function evaluateStatement(ctx: ShopContext): { text: string; extra: unknown[] }
   return hit;
 }
 
-async function evaluate(db: Client, shopId: number, ids: bigint[] | null, now: Date, ctx: ShopContext, source: Source, options: { departed?: boolean } = {}) {
+async function evaluate(
+  db: Client,
+  shopId: number,
+  ids: bigint[] | null,
+  now: Date,
+  ctx: ShopContext,
+  source: Source,
+  options: { departed?: boolean; only?: ReadonlySet<string> } = {},
+) {
   const fixed = FIXED(shopId, ids, now, ctx, source);
   const prepare = ids !== null;
   const gone = options.departed === false ? 0 : (await run<{ changes: number }>(db, departedSql(), fixed, { prepare })).rows[0].changes;
-  const { text, extra } = evaluateStatement(ctx);
+  if (options.only?.size === 0) return gone;
+  const { text, extra } = evaluateStatement(ctx, options.only);
   const res = await run<{ changes: number }>(db, text, [...fixed, ...extra], { prepare });
   return gone + res.rows[0].changes;
+}
+
+/**
+ * What each segment's membership depends on besides the features: enabled, and its rule with the
+ * shop's settings resolved (a catalogue rule carries every setting it reads, e.g. churn-quick has
+ * lost's days). Stored with the shop statistics after every full run and re-evaluation, so a
+ * re-evaluation knows which segments a settings change can move.
+ */
+function segmentSignatures(ctx: ShopContext): Record<string, string> {
+  return Object.fromEntries(ctx.segments.map((s) => [s.key, s.enabled ? JSON.stringify(ruleOf(s, ctx.segments)) : "disabled"]));
+}
+
+/** The settings each percentile statistic is derived from (refreshPercentiles). */
+const PERCENTILE_SETTINGS: [string, string][] = [
+  ["vip", "topSpendShare"],
+  ["new-high-potential", "topSpendShare"],
+  ["new-high-potential", "newWithinDays"],
+  ["big-first-order", "percentile"],
+];
+const percentileInputs = (ctx: ShopContext) => JSON.stringify(PERCENTILE_SETTINGS.map(([key, name]) => setting(ctx, key, name)));
+
+interface Evaluated {
+  segments: Record<string, string>;
+  percentiles: string;
+}
+
+const evaluatedOf = (ctx: ShopContext): Evaluated => ({ segments: segmentSignatures(ctx), percentiles: percentileInputs(ctx) });
+
+/**
+ * The segments a re-evaluation must evaluate: those whose signature changed since the last
+ * evaluation, those whose rule compares against a refreshed percentile, and custom segments that
+ * reference any of them. Null: everything (nothing recorded).
+ */
+function affectedSegments(ctx: ShopContext, before: Evaluated | null, refreshed: boolean): Set<string> | null {
+  if (!before) return null;
+  const now = segmentSignatures(ctx);
+  const affected = new Set<string>([...Object.keys(before.segments), ...Object.keys(now)].filter((k) => before.segments[k] !== now[k]));
+  const inputs = new Map(ctx.segments.map((s) => [s.key, ruleInputs(ruleOf(s, ctx.segments))]));
+  if (refreshed) {
+    for (const [key, used] of inputs) if ([...used.stats].some((st) => st !== "shop_aov")) affected.add(key);
+  }
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [key, used] of inputs) {
+      if (!affected.has(key) && [...used.segments].some((k) => affected.has(k))) {
+        affected.add(key);
+        grew = true;
+      }
+    }
+  }
+  return affected;
+}
+
+/** `percentiles`: the inputs the stored cuts were derived from, when this run did not refresh them. */
+async function recordEvaluated(db: Client, shopId: number, ctx: ShopContext, percentiles?: string) {
+  const evaluated = { ...evaluatedOf(ctx), ...(percentiles === undefined ? {} : { percentiles }) };
+  await db.query("update segment_shop_stats set evaluated = $2 where shop_id = $1", [shopId, JSON.stringify(evaluated)]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -508,6 +603,23 @@ const lockShop = (db: Client, shopId: number, shared: boolean) =>
 // Public paths
 
 /**
+ * The incremental path's first statement: the shop lock (shared), the customers' locks in id order,
+ * the shop context, and whether any of them is no longer a live customer. Its statements run on
+ * their generic plans (prepared per connection; custom plans re-planned the big statements on every
+ * event).
+ */
+const INCREMENTAL_START = `
+  select set_config('synchronous_commit', 'off', true), set_config('plan_cache_mode', 'force_generic_plan', true),
+         pg_advisory_xact_lock_shared(hashtextextended('segsync:engine:' || $1::text, 0)),
+         (select count(pg_advisory_xact_lock(hashtextextended('segsync:customer:' || $1::text || ':' || id::text, 0))) from (select id from unnest($2::bigint[]) id order by id) x),
+         ctx.*,
+         exists (select 1 from unnest($2::bigint[]) u(id)
+                  where not exists (select 1 from customers c where c.shop_id = $1 and c.id = u.id and c.deleted_at is null)) as departed
+    from (${CONTEXT_SELECT.replace(/\$2/g, () => "$4").replace(/\$3/g, () => "$5")}) ctx`;
+
+const INCREMENTAL_FEATURES = `with seg_agg as (${AGG_SELECT}), seg_li as (${LINE_ITEMS_SELECT}), seg_cat as (${CATEGORY_SELECT}), seg_nf as (${FEATURE_SELECT}), ${writeFeatures(false)}`;
+
+/**
  * Incremental path: after sync applied events touching these customers, recompute their roll-ups,
  * features and memberships in one transaction (reading the shop statistics of the last full run).
  * Idempotent; deleted customers leave every segment, opted-out ones are in none.
@@ -523,24 +635,13 @@ export async function recomputeCustomers(shopId: number, customerIds: bigint[], 
     // this too), and a crash before that reruns the job, whose recompute is idempotent.
     const { rows } = await run<ContextRow & { departed: boolean }>(
       db,
-      `select set_config('synchronous_commit', 'off', true),
-              pg_advisory_xact_lock_shared(hashtextextended('segsync:engine:' || $1::text, 0)),
-              (select count(pg_advisory_xact_lock(hashtextextended('segsync:customer:' || $1::text || ':' || id::text, 0))) from (select id from unnest($2::bigint[]) id order by id) x),
-              ctx.*,
-              exists (select 1 from unnest($2::bigint[]) u(id)
-                       where not exists (select 1 from customers c where c.shop_id = $1 and c.id = u.id and c.deleted_at is null)) as departed
-         from (${CONTEXT_SELECT.replace(/\$2/g, () => "$4").replace(/\$3/g, () => "$5")}) ctx`,
+      INCREMENTAL_START,
       [shopId, ids.map(String), null, now, WINDOWS],
       { prepare: true },
     );
     const ctx = contextOf(shopId, rows[0]);
     const fixed = FIXED(shopId, ids, now, ctx, "incremental");
-    await run(
-      db,
-      `with seg_agg as (${AGG_SELECT}), seg_li as (${LINE_ITEMS_SELECT}), seg_cat as (${CATEGORY_SELECT}), seg_nf as (${FEATURE_SELECT}), ${writeFeatures(false)}`,
-      fixed,
-      { prepare: true },
-    );
+    await run(db, INCREMENTAL_FEATURES, fixed, { prepare: true });
     return { changes: await evaluate(db, shopId, ids, now, ctx, "incremental", { departed: rows[0].departed }) };
   });
 }
@@ -565,30 +666,46 @@ export async function recomputeShop(shopId: number, options: RecomputeShopOption
     await db.query("set local work_mem = '256MB'");
     const ctx = await loadContext(db, shopId, now);
     const fixed = FIXED(shopId, null, now, ctx, "full");
-    const built = await db.query<{ rollups_built: boolean }>("select rollups_built from segment_shop_stats where shop_id = $1", [shopId]);
+    const built = await db.query<{ rollups_built: boolean; evaluated: Evaluated | null }>(
+      "select rollups_built, evaluated from segment_shop_stats where shop_id = $1",
+      [shopId],
+    );
     const rebuild = options.rebuildRollups ?? !built.rows[0]?.rollups_built;
     if (rebuild) {
       await run(db, `create temp table seg_li on commit drop as ${LINE_ITEMS_SELECT}`, fixed);
       await run(db, `create temp table seg_cat on commit drop as ${CATEGORY_SELECT}`, fixed);
       await db.query("drop table seg_li");
     }
-    // 10 M orders into 1 M groups: enough memory that the hash aggregate never spills.
-    await db.query("set local work_mem = '1GB'");
+    // 10 M orders into 1 M groups, streamed in customer order from the covering index
+    // orders_customer_totals_idx (index-only: no heap, no hash table). The planner underestimates
+    // the groups (n_distinct of customer_id) and would pick a parallel seq scan into a hash
+    // aggregate: twice as slow at 1 M customers.
+    await db.query("set local enable_hashagg = off");
     await run(db, `create temp table seg_agg on commit drop as ${AGG_SELECT}`, fixed);
-    await db.query("set local work_mem = '256MB'");
+    await db.query("set local enable_hashagg = on");
     await run(db, `create temp table seg_nf on commit drop as ${rebuild ? "" : `with seg_cat as (${STORED_CATEGORIES})`} ${FEATURE_SELECT}`, fixed);
     await run(db, "analyze seg_nf", []);
-    if (!options.keepStatistics || !built.rows[0]) {
+    const refreshed = !options.keepStatistics || !built.rows[0];
+    if (refreshed) {
       await refreshPercentiles(db, shopId, "seg_nf", ctx, now);
       await refreshAovAndRfm(db, shopId);
     }
     await db.query("update segment_shop_stats set rollups_built = true where shop_id = $1", [shopId]);
     // Streamed only when the stored feature rows were joined (has_features known): after a rebuild,
     // every row would otherwise be computed twice.
+    // Every live customer's stored feature row was found (has_features) before the write: when they
+    // are all the shop's feature rows, no customer departed and the departed pass (an anti-join of
+    // the whole table) is skipped.
+    const { rows } = await run<{ n: number; kept: number; stored: number }>(
+      db,
+      `select (select count(*) from seg_nf)::int as n, (select count(*) from seg_nf where has_features)::int as kept,
+              (select count(*) from customer_features where shop_id = $1)::int as stored`,
+      [shopId],
+    );
     await run(db, `with ${writeFeatures(!rebuild)}`, fixed);
-    const changes = await evaluate(db, shopId, null, now, ctx, "full");
+    const changes = await evaluate(db, shopId, null, now, ctx, "full", { departed: rows[0].stored > rows[0].kept });
+    await recordEvaluated(db, shopId, ctx, refreshed ? undefined : (built.rows[0].evaluated?.percentiles ?? "unknown"));
     await refreshDailySizes(db, shopId, ctx.today);
-    const { rows } = await db.query<{ n: number }>("select count(*)::int as n from seg_nf");
     return { customers: rows[0].n, changes, seconds: (performance.now() - started) / 1000 };
   });
 }
@@ -603,11 +720,18 @@ export async function reevaluateShop(shopId: number, options: { now?: Date } = {
   return inTransaction(async (db) => {
     await lockShop(db, shopId, false);
     const ctx = await loadContext(db, shopId, now);
-    const has = await db.query("select 1 from segment_shop_stats where shop_id = $1", [shopId]);
-    if (has.rowCount) await refreshPercentiles(db, shopId, "customer_features", ctx, now);
+    const has = await db.query<{ evaluated: Evaluated | null }>("select evaluated from segment_shop_stats where shop_id = $1", [shopId]);
+    const before = has.rows[0]?.evaluated ?? null;
+    // Percentile cuts are re-derived when a setting they depend on changed (or nothing is recorded).
+    const refresh = Boolean(has.rowCount) && (!before || before.percentiles !== percentileInputs(ctx));
+    if (refresh) await refreshPercentiles(db, shopId, "customer_features", ctx, now);
+    // Only the segments the change can move; the others' memberships already follow their rules
+    // (the incremental path on every event, the full path nightly).
+    const only = affectedSegments(ctx, before, refresh) ?? undefined;
     // Departed customers leave on their own event (incremental) and in the full path: settings
     // changes re-evaluate the live feature rows only.
-    const changes = await evaluate(db, shopId, null, now, ctx, "reevaluate", { departed: false });
+    const changes = await evaluate(db, shopId, null, now, ctx, "reevaluate", { departed: false, only });
+    if (has.rowCount) await recordEvaluated(db, shopId, ctx);
     await refreshDailyRevenue(db, shopId, ctx.today);
     return { changes, seconds: (performance.now() - started) / 1000 };
   });

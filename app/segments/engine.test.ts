@@ -2,6 +2,7 @@
 // with its why, settings and re-evaluation, custom segments (hostile input stays data), history.
 import { afterAll, describe, expect, it } from "vitest";
 import prisma from "../db.server";
+import { Prisma } from "../generated/prisma/client";
 import { createCustomer, createFullOrder, createRefund, createShop } from "../../test/factories";
 import {
   closeEnginePool,
@@ -120,6 +121,49 @@ describe("settings and re-evaluation", () => {
     await updateSegmentSettings(shop.id, "lost", { enabled: false });
     await reevaluateShop(shop.id, { now: NOW });
     expect(await prisma.membership.count({ where: { shopId: shop.id, segmentKey: "lost" } })).toBe(0);
+  });
+
+  it("a re-evaluation evaluates only what the change can move, and ends where evaluating everything ends", async () => {
+    // GIVEN customers 60..400 days since their only order (one with two orders), a custom segment
+    // that reads lost's membership, computed once
+    const shop = await createShop();
+    const ages = [60, 100, 130, 170, 185, 250, 400];
+    for (const [i, d] of ages.entries()) {
+      await createCustomer(shop.id, { id: BigInt(i + 1) });
+      await createFullOrder(shop.id, BigInt(i + 1), { total: `${20 + i * 15}.00`, processedAt: ago(d) });
+    }
+    await createFullOrder(shop.id, 2n, { total: "30.00", processedAt: ago(140) });
+    await saveCustomSegment(shop.id, { key: "lost-big", name: "Lost big", rule: { op: "and", rules: [{ op: "segment", segment: "lost" }, { op: "cmp", feature: "spend_lifetime", cmp: ">=", value: 60 }] } });
+    await recomputeShop(shop.id, { now: NOW });
+    const everything = async () => {
+      // what evaluating every segment finds (nothing recorded: the re-evaluation takes all of them)
+      await prisma.segmentShopStats.update({ where: { shopId: shop.id }, data: { evaluated: Prisma.DbNull } });
+      return (await reevaluateShop(shop.id, { now: NOW })).changes;
+    };
+    const members = async (key: string) =>
+      (await prisma.membership.findMany({ where: { shopId: shop.id, segmentKey: key }, orderBy: { customerId: "asc" } })).map((m) => m.customerId);
+    expect(await members("lost")).toEqual([5n, 6n, 7n]);
+
+    // WHEN lost's threshold drops to 120 days THEN lost, churn-quick (reads lost's setting) and the
+    // custom segment (reads lost) follow, and evaluating everything finds nothing left to change
+    await updateSegmentSettings(shop.id, "lost", { settings: { olderThanDays: 120 } });
+    expect((await reevaluateShop(shop.id, { now: NOW })).changes).toBeGreaterThan(0);
+    expect(await members("lost")).toEqual([3n, 4n, 5n, 6n, 7n]);
+    expect(await members("churn-quick")).toEqual([3n, 4n, 5n, 6n, 7n]);
+    expect(await members("lost-big")).toEqual([4n, 5n, 6n, 7n]);
+    expect(await everything()).toBe(0);
+
+    // WHEN the new-customer spend share changes (a percentile cut is re-derived) or nothing changed THEN the same
+    await updateSegmentSettings(shop.id, "new-high-potential", { settings: { topSpendShare: 0.5 } });
+    await reevaluateShop(shop.id, { now: NOW });
+    expect(await everything()).toBe(0);
+    expect((await reevaluateShop(shop.id, { now: NOW })).changes).toBe(0);
+
+    // WHEN the custom segment is disabled THEN its members leave
+    await updateSegmentSettings(shop.id, "lost-big", { enabled: false });
+    await reevaluateShop(shop.id, { now: NOW });
+    expect(await members("lost-big")).toEqual([]);
+    expect(await everything()).toBe(0);
   });
 
   it("rejects settings out of range with clear messages", async () => {
