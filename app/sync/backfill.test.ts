@@ -7,8 +7,8 @@ import { routeShopifyTrafficTo } from "../shopify-fetch.server";
 import { adminFor } from "../shopify/admin-client.server";
 import { drainRuns } from "../jobs/drain.server";
 import { stopBoss } from "../jobs/queue.server";
-import { closeSyncPool } from "./pg.server";
-import { getBackfillProgress, startSyncRun } from "./runs.server";
+import { closeSyncPool, syncPool } from "./pg.server";
+import { driveRun, getBackfillProgress, startSyncRun } from "./runs.server";
 
 let twin: Twin;
 beforeAll(async () => {
@@ -83,5 +83,67 @@ describe("backfill from the twin", () => {
     expect(stored).toBeLessThan(twin.shop(domain).orders.length);
     expect(await prisma.order.count({ where: { shopId: shop.id, createdAt: { lt: new Date(cutoff - 86_400_000) } } })).toBe(0);
     expect((await getBackfillProgress(shop.id))?.notice).toBe("orders_limited_60_days");
+  });
+
+  it("keeps a newer order a webhook stored before the backfill reached it, and still imports everything else", async () => {
+    // GIVEN a twin shop, and one of its orders already stored by a webhook in a newer version than
+    // the export will carry (so the backfill's direct copy meets a row that is already there)
+    const domain = "backfill-newer.myshopify.com";
+    await twin.seed(domain, generateStore({ customers: 400, ordersPerCustomer: 3, seed: 21, domain }));
+    const shop = await installOnTwin(twin, domain);
+    process.env.SYNC_COPY_BATCH_LINES = "300";
+    const newer = twin.shop(domain).orders[700];
+    await syncPool().query(
+      `insert into orders (shop_id, id, customer_id, created_at, processed_at, updated_at, currency, total_price, item_count)
+       values ($1, $2, $3, now(), now(), now() + interval '1 day', 'USD', 12345.67, 1)`,
+      [shop.id, newer.id, newer.customerId],
+    );
+
+    // WHEN the backfill runs
+    await startSyncRun(shop.id, "backfill");
+    await drainRuns();
+
+    // THEN the newer stored version is kept (an older updated_at never overwrites a newer row)
+    const kept = await syncPool().query("select total_price::text from orders where shop_id = $1 and id = $2", [shop.id, newer.id]);
+    expect(kept.rows[0].total_price).toBe("12345.6700");
+    // AND every other order and every customer equals the twin's
+    const twinSide = twinFigures(twin.shop(domain));
+    const dbSide = await dbFigures(shop.id);
+    delete twinSide.orders[String(newer.id)];
+    delete dbSide.orders[String(newer.id)];
+    expect(dbSide).toEqual(twinSide);
+    process.env.SYNC_COPY_BATCH_LINES = "2000";
+  });
+
+  it("resumes a run stopped in the middle of loading at its checkpoint, without duplicates or loss", async () => {
+    // GIVEN a twin shop and a backfill that is stopped (as a killed worker would be) once some
+    // batches of the orders file have committed
+    const domain = "backfill-resume.myshopify.com";
+    await twin.seed(domain, generateStore({ customers: 1500, ordersPerCustomer: 3, seed: 5, domain }));
+    const shop = await installOnTwin(twin, domain);
+    process.env.SYNC_COPY_BATCH_LINES = "500";
+    const { runId } = await startSyncRun(shop.id, "backfill");
+    const stop = new AbortController();
+    const checkpoint = async () => Number((await syncPool().query("select orders_lines from sync_runs where id = $1", [runId])).rows[0].orders_lines);
+    const watcher = (async () => {
+      while ((await checkpoint()) === 0) await new Promise((r) => setTimeout(r, 2));
+      stop.abort(new Error("worker stopped"));
+    })();
+    await expect(driveRun(runId, { signal: stop.signal })).rejects.toThrow();
+    await watcher;
+    const stoppedAt = await checkpoint();
+    const total = Number((await syncPool().query("select orders_objects from sync_runs where id = $1", [runId])).rows[0].orders_objects);
+
+    // WHEN the run is driven again (its queued job, as after a worker restart)
+    await drainRuns();
+
+    // THEN it had stopped part-way, and now the database holds exactly the twin's data
+    expect(stoppedAt).toBeGreaterThan(0);
+    expect(stoppedAt).toBeLessThan(total);
+    expect(await dbFigures(shop.id)).toEqual(twinFigures(twin.shop(domain)));
+    const items = twin.shop(domain).orders.reduce((n, o) => n + o.lineItems.length, 0);
+    expect(await prisma.lineItem.count({ where: { shopId: shop.id } })).toBe(items);
+    expect(await getBackfillProgress(shop.id)).toMatchObject({ runId: String(runId), status: "completed", percent: 100 });
+    process.env.SYNC_COPY_BATCH_LINES = "2000";
   });
 });

@@ -7,7 +7,7 @@ import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
 import { enqueueRun } from "../jobs/queue.server";
 import { inTransaction, syncPool } from "./pg.server";
-import { emptyStage, jsonlLines, stageLine, type StageRows } from "./bulk-lines.server";
+import { closeStage, emptyStage, jsonlLines, parseLine, ROW_COLUMNS, stageNode, type StageRows } from "./bulk-lines.server";
 import { syncSettingsOf } from "./shop-settings.server";
 import { recomputeCustomers, recomputeShop } from "./recompute.server";
 import { attributeStoredOrders } from "../offers/attribution.server";
@@ -17,7 +17,6 @@ import { CUSTOMERS_BULK_QUERY, ORDERS_BULK_QUERY, withFilter } from "../shopify/
 
 export type RunKind = "backfill" | "reconcile";
 const ACTIVE = ["queued", "exporting", "loading", "merging"];
-const BATCH_LINES = Number(process.env.SYNC_COPY_BATCH_LINES ?? 20_000);
 const POLL_MS = Number(process.env.SYNC_BULK_POLL_MS ?? 1000);
 export const ORDERS_WINDOW_DAYS = 60;
 
@@ -121,62 +120,72 @@ class RunSuperseded extends Error {
 /** A bulk_operations/finish webhook: wake the run that waits on it (polling continues regardless). */
 export async function noteBulkOperationFinished(db: pg.ClientBase, shopId: number, operationId: string) {
   const r = await db.query<{ id: bigint }>(
-    "select id from sync_runs where shop_id = $1 and status = 'exporting' and (customers_op_id = $2 or orders_op_id = $2)",
+    "select id from sync_runs where shop_id = $1 and status in ('exporting', 'loading') and (customers_op_id = $2 or orders_op_id = $2)",
     [shopId, operationId],
   );
   for (const row of r.rows) await enqueueRun(row.id, { client: db });
 }
 
-async function exportPhase(run: RunRow, signal?: AbortSignal): Promise<void> {
-  if (!run.customers_op_id || !run.orders_op_id) {
-    let ordersSince = run.orders_since;
-    let notice: string | null = null;
-    const scopes = (run.scopes ?? "").split(",").map((s) => s.trim());
-    if (!scopes.includes("read_all_orders") && !ordersSince) {
-      ordersSince = new Date(Date.now() - ORDERS_WINDOW_DAYS * 86_400_000);
-      notice = "orders_limited_60_days";
-    }
-    run.orders_since = ordersSince;
-    const customersOp = run.customers_op_id ?? (await runBulkQuery(run.domain, withFilter(CUSTOMERS_BULK_QUERY, filterFor(run, "customers"))));
-    await update(run.id, { customers_op_id: customersOp, orders_since: ordersSince, notice, status: "exporting", started_at: new Date() });
-    const ordersOp = run.orders_op_id ?? (await runBulkQuery(run.domain, withFilter(ORDERS_BULK_QUERY, filterFor(run, "orders"))));
-    await update(run.id, { orders_op_id: ordersOp });
-    run.customers_op_id = customersOp;
-    run.orders_op_id = ordersOp;
+type FileKind = "customers" | "orders";
+const FILES: readonly FileKind[] = ["customers", "orders"];
+
+/** Starts the bulk exports not started yet (a failed one is started again on the next attempt). */
+async function startExports(run: RunRow): Promise<void> {
+  if (run.customers_op_id && run.orders_op_id) return;
+  let ordersSince = run.orders_since;
+  let notice: string | null = null;
+  const scopes = (run.scopes ?? "").split(",").map((s) => s.trim());
+  if (!scopes.includes("read_all_orders") && !ordersSince) {
+    ordersSince = new Date(Date.now() - ORDERS_WINDOW_DAYS * 86_400_000);
+    notice = "orders_limited_60_days";
   }
-  // Poll both operations (the finish webhook is not guaranteed).
-  for (;;) {
-    signal?.throwIfAborted();
-    const [c, o] = await Promise.all([
-      run.customers_url ? null : getBulkOperation(run.domain, run.customers_op_id as string),
-      run.orders_url ? null : getBulkOperation(run.domain, run.orders_op_id as string),
-    ]);
-    for (const [op, which] of [[c, "customers"], [o, "orders"]] as const) {
-      if (!op) continue;
-      if (["FAILED", "CANCELED", "EXPIRED"].includes(op.status)) {
-        // Start that export again on the next attempt.
-        await update(run.id, { [`${which}_op_id`]: null });
-        throw new Error(`bulk ${which} export ${op.status.toLowerCase()}${op.errorCode ? ` (${op.errorCode})` : ""}`);
-      }
-      await update(run.id, { [`${which}_objects`]: op.objectCount });
-      if (op.status === "COMPLETED") {
-        // A completed export with no rows has no file.
-        const url = op.url ?? "";
-        run[`${which}_url`] = url;
-        run[`${which}_objects`] = BigInt(op.objectCount);
-        await update(run.id, { [`${which}_url`]: url, ...(url ? {} : { [`${which}_loaded`]: true }) });
-        if (!url) run[`${which}_loaded`] = true;
-      }
+  run.orders_since = ordersSince;
+  const customersOp = run.customers_op_id ?? (await runBulkQuery(run.domain, withFilter(CUSTOMERS_BULK_QUERY, filterFor(run, "customers"))));
+  await update(run.id, {
+    customers_op_id: customersOp, orders_since: ordersSince, ...(notice ? { notice } : {}),
+    ...(run.status === "queued" ? { status: "exporting", started_at: new Date() } : {}),
+  });
+  const ordersOp = run.orders_op_id ?? (await runBulkQuery(run.domain, withFilter(ORDERS_BULK_QUERY, filterFor(run, "orders"))));
+  await update(run.id, { orders_op_id: ordersOp });
+  run.customers_op_id = customersOp;
+  run.orders_op_id = ordersOp;
+}
+
+/**
+ * Polls one export until its file is ready (the finish webhook is not guaranteed). Each file is
+ * loaded as soon as it is ready, while the other may still be exporting; the first file ready
+ * moves the run to `loading`. Polls start fast and slow down to SYNC_BULK_POLL_MS.
+ */
+async function awaitExport(run: RunRow, which: FileKind, signal: AbortSignal): Promise<void> {
+  for (let polls = 0; run[`${which}_url`] === null; polls++) {
+    signal.throwIfAborted();
+    const op = await getBulkOperation(run.domain, run[`${which}_op_id`] as string);
+    if (!op || ["FAILED", "CANCELED", "EXPIRED"].includes(op.status)) {
+      // Start that export again on the next attempt.
+      await update(run.id, { [`${which}_op_id`]: null });
+      throw new Error(`bulk ${which} export ${op ? op.status.toLowerCase() : "not found"}${op?.errorCode ? ` (${op.errorCode})` : ""}`);
     }
-    if (run.customers_url !== null && run.orders_url !== null) break;
-    await sleep(POLL_MS);
+    if (op.status === "COMPLETED") {
+      // A completed export with no rows has no file.
+      const url = op.url ?? "";
+      run[`${which}_url`] = url;
+      run[`${which}_objects`] = BigInt(op.objectCount);
+      await update(run.id, { [`${which}_objects`]: op.objectCount, [`${which}_url`]: url, ...(url ? {} : { [`${which}_loaded`]: true }) });
+      if (!url) run[`${which}_loaded`] = true;
+      break;
+    }
+    await update(run.id, { [`${which}_objects`]: op.objectCount });
+    await sleep(Math.min(POLL_MS, 100 + polls * 50));
   }
-  await update(run.id, { status: "loading", load_started_at: new Date() });
+  await syncPool().query(
+    "update sync_runs set status = 'loading', load_started_at = coalesce(load_started_at, now()), updated_at = now() where id = $1 and status in ('queued', 'exporting', 'loading')",
+    [run.id],
+  );
 }
 
 const COPY_CHUNK_ROWS = 2_000;
 
-async function copyInto(client: pg.PoolClient, table: string, columns: string, rows: string[]) {
+async function copyInto(client: pg.ClientBase, table: string, columns: string, rows: string[]) {
   if (rows.length === 0) return;
   const stream = client.query(copyFrom(`copy ${table} (${columns}) from stdin`));
   // Rows joined into chunks: one socket write per row costs more than the COPY itself.
@@ -186,99 +195,133 @@ async function copyInto(client: pg.PoolClient, table: string, columns: string, r
   await pipeline(Readable.from(chunks()), stream);
 }
 
-const STAGE_COLUMNS = {
-  customers: ["sync_stage_customers", "run_id, line_no, id, created_at, updated_at, state, tags"],
-  orders: [
-    "sync_stage_orders",
-    "run_id, line_no, id, shopper_id, created_at, processed_at, updated_at, cancelled_at, currency, total_price, subtotal_price, total_discounts, discount_codes, financial_status, test",
-  ],
-  lineItems: ["sync_stage_line_items", "run_id, line_no, id, order_id, product_id, variant_id, product_type, vendor, quantity, price"],
-  refunds: ["sync_stage_refunds", "run_id, line_no, id, order_id, amount, created_at"],
+// Staging is temporary and per connection (no WAL, nothing to clean up), laid out as the store
+// tables: its rows live only inside one batch's transaction (emptied at commit), so a crash loses
+// nothing that the checkpoint counts as done.
+const STAGE = {
+  customers: ["stage_customers", "customers"],
+  orders: ["stage_orders", "orders"],
+  lineItems: ["stage_line_items", "line_items"],
+  refunds: ["stage_refunds", "refunds"],
 } as const;
+type StageKey = keyof typeof STAGE;
 
-/** Loads one export file into staging from its checkpoint; each batch commits with its checkpoint. */
-async function loadFile(run: RunRow, which: "customers" | "orders", signal?: AbortSignal) {
-  if (run[`${which}_loaded`]) return;
-  const url = run[`${which}_url`] as string;
-  const done = Number(run[`${which}_lines`]);
-  // Rows past the checkpoint are from a batch that never committed its checkpoint: none exist,
-  // since rows and checkpoint commit together; the delete is a guard for manual edits.
-  let stage: StageRows = emptyStage();
-  let lastLine = done;
-  let pending = 0;
-  // One batch is written while the next is parsed (two connections at most).
-  let inFlight: Promise<void> = Promise.resolve();
-  const flush = async () => {
-    if (pending === 0) return;
-    const batch = stage;
-    const upTo = lastLine;
-    stage = emptyStage();
-    pending = 0;
-    await inFlight;
-    inFlight = inTransaction(async (client) => {
-      for (const key of Object.keys(STAGE_COLUMNS) as (keyof StageRows)[]) {
-        const [table, columns] = STAGE_COLUMNS[key];
-        await copyInto(client, table, columns, batch[key]);
-      }
-      await client.query(`update sync_runs set ${which}_lines = $2, updated_at = now() where id = $1`, [run.id, upTo]);
-    });
-    // Its failure surfaces at the next await of inFlight; not an unhandled rejection meanwhile.
-    inFlight.catch(() => {});
-  };
-  for await (const [lineNo, line] of jsonlLines(url, signal)) {
-    if (lineNo <= done) continue;
-    stageLine(run.id, lineNo, line, stage);
-    lastLine = lineNo;
-    if (++pending >= BATCH_LINES) await flush();
+// Connections (pooled clients live as long as their server session) that have the staging tables.
+const staged = new WeakSet<pg.ClientBase>();
+
+async function ensureStaging(client: pg.ClientBase) {
+  if (staged.has(client)) return;
+  for (const [table, like] of Object.values(STAGE)) {
+    await client.query(`create temp table if not exists ${table} (like ${like} including defaults) on commit delete rows`);
   }
-  await flush();
-  await inFlight;
-  await update(run.id, { [`${which}_loaded`]: true, [`${which}_lines`]: lastLine });
-  run[`${which}_loaded`] = true;
+  await client.query("create temp table if not exists stage_merged_orders (id bigint not null, customer_id bigint, inserted boolean not null) on commit delete rows");
+  staged.add(client);
 }
 
-export interface MergeResult {
-  customers: number;
-  orders: number;
-  refunds: number;
-  changedCustomers: bigint[];
+/** COPY of a batch's rows for one table, into staging or (`direct`) into the store table itself. */
+async function copyRows(client: pg.ClientBase, key: StageKey, rows: string[], direct: boolean, timings: Timings | null) {
+  const table = STAGE[key][direct ? 1 : 0];
+  const t0 = performance.now();
+  await copyInto(client, table, ROW_COLUMNS[key], rows);
+  if (timings) record(timings, `copy ${table}`, performance.now() - t0);
 }
 
-// SYNC_LOG_TIMINGS=1: each merge statement's duration on stdout (the benchmark's time split).
+// SYNC_LOG_TIMINGS=1: each merge statement's total time over the run on stdout (the benchmark's split).
 const logTimings = process.env.SYNC_LOG_TIMINGS === "1";
+type Timings = Map<string, { ms: number; n: number }>;
 
-function timedClient(client: pg.PoolClient, label: string): pg.PoolClient {
-  if (!logTimings) return client;
+function record(timings: Timings, label: string, ms: number) {
+  const t = timings.get(label) ?? { ms: 0, n: 0 };
+  t.ms += ms;
+  t.n++;
+  timings.set(label, t);
+}
+
+function timedClient(client: pg.PoolClient, timings: Timings | null): pg.ClientBase {
+  if (!timings) return client;
   return new Proxy(client, {
     get(target, prop, receiver) {
       if (prop !== "query") return Reflect.get(target, prop, receiver);
-      return async (text: string, values?: unknown[]) => {
+      return (text: unknown, values?: unknown[]) => {
+        // COPY streams (submittables) pass through untimed.
+        if (typeof text !== "string") return target.query(text as never);
         const t0 = performance.now();
-        try {
-          return await target.query(text, values);
-        } finally {
-          console.info(`[sync] ${label}: ${(performance.now() - t0).toFixed(0)} ms ${text.replace(/\s+/g, " ").slice(0, 70)}`);
-        }
+        const label = text.replace(/\s+/g, " ").trim().slice(0, 60);
+        return target.query(text, values).finally(() => record(timings, label, performance.now() - t0));
       };
     },
   });
 }
 
-/** Merges staging into the store tables in one transaction, then clears the run's staging rows. */
-async function mergeRun(run: RunRow): Promise<MergeResult> {
-  const settings = syncSettingsOf(run.settings);
-  return inTransaction(async (client) => {
-    const db = timedClient(client, `run ${run.id} merge`);
-    const shopId = run.shop_id;
-    const id = run.id;
-    const customers = await db.query<{ id: bigint }>(
+interface BatchResult {
+  /** Customers whose segment inputs changed (reconciliation recomputes these). */
+  changed: bigint[];
+}
+
+interface Counts {
+  customers: number;
+  orders: number;
+  refunds: number;
+}
+
+/**
+ * A first backfill's path: the batch is copied straight into the store tables (the cheapest way
+ * PostgreSQL takes rows), which only ever inserts rows that are not there yet. A row already
+ * stored (a webhook came first, or the shop was synced before) fails the copy: then the batch is
+ * rolled back to the savepoint and merged by `upsertBatch` with the stale protection, and so are
+ * the rest of the file's batches. Returns null in that case.
+ */
+async function copyBatch(client: pg.ClientBase, shopId: number, which: FileKind, batch: StageRows, timings: Timings | null): Promise<Counts | null> {
+  // Redacted customers must not come back: their rows are filtered by the SQL path.
+  if ((await client.query("select 1 from redacted_customers where shop_id = $1 limit 1", [shopId])).rowCount) return null;
+  await client.query("savepoint direct_copy");
+  try {
+    if (which === "customers") {
+      await copyRows(client, "customers", batch.customers, true, timings);
+      await client.query("release savepoint direct_copy");
+      return { customers: batch.customers.length, orders: 0, refunds: 0 };
+    }
+    // Refunds stored before their order (a refunds/create webhook first) count in its refunded amount.
+    const earlier = batch.minOrder === null ? { rows: [] } : await client.query<{ order_id: bigint }>(
+      "select distinct order_id from refunds where shop_id = $1 and order_id between $2 and $3",
+      [shopId, batch.minOrder, batch.maxOrder],
+    );
+    await copyRows(client, "orders", batch.orders, true, timings);
+    await copyRows(client, "lineItems", batch.lineItems, true, timings);
+    await copyRows(client, "refunds", batch.refunds, true, timings);
+    if (earlier.rows.length) await refreshRefundedAmounts(client, shopId, earlier.rows.map((r) => r.order_id));
+    await client.query("release savepoint direct_copy");
+    return { customers: 0, orders: batch.orders.length, refunds: batch.refunds.length };
+  } catch (error) {
+    if ((error as { code?: string }).code !== "23505") throw error;
+    await client.query("rollback to savepoint direct_copy");
+    return null;
+  }
+}
+
+async function refreshRefundedAmounts(client: pg.ClientBase, shopId: number, orderIds: bigint[] | null) {
+  await client.query(
+    `update orders o set refunded_amount = t.total
+       from (select r.order_id, sum(r.amount) as total from refunds r
+              where r.shop_id = $1 and r.order_id in (select unnest($2::bigint[]) union all select distinct order_id from stage_refunds where $2 is null)
+              group by r.order_id) t
+      where o.shop_id = $1 and o.id = t.order_id and o.refunded_amount is distinct from t.total`,
+    [shopId, orderIds],
+  );
+}
+
+/** The general path: staged, then upserted with the webhooks' stale protection. */
+async function upsertBatch(client: pg.ClientBase, run: RunRow, which: FileKind, batch: StageRows, changed: bigint[], timings: Timings | null): Promise<Counts> {
+  const shopId = run.shop_id;
+  if (which === "customers") {
+    await copyRows(client, "customers", batch.customers, false, timings);
+    const r = await client.query<{ id: bigint }>(
       `with src as (
-         select distinct on (id) id, created_at, updated_at, state,
-                exists (select 1 from unnest(tags) t where lower(trim(t)) = lower($3)) as opted_out
-           from sync_stage_customers where run_id = $1 order by id, updated_at desc nulls last)
+         select distinct on (id) id, created_at, updated_at, state, opted_out
+           from stage_customers order by id, updated_at desc nulls last)
        insert into customers (shop_id, id, created_at, updated_at, state, opted_out, synced_at)
-       select $2, id, created_at, updated_at, state, opted_out, now() from src
-        where not exists (select 1 from redacted_customers r where r.shop_id = $2 and r.redacted_customer_id = src.id)
+       select $1, id, created_at, updated_at, state, opted_out, now() from src
+        where not exists (select 1 from redacted_customers r where r.shop_id = $1 and r.redacted_customer_id = src.id)
        on conflict (shop_id, id) do update set created_at = excluded.created_at, updated_at = excluded.updated_at,
          state = excluded.state, synced_at = now(),
          opted_out = case when customers.opt_out_changed_at is null or customers.opt_out_changed_at <= excluded.updated_at
@@ -288,113 +331,251 @@ async function mergeRun(run: RunRow): Promise<MergeResult> {
                or ((customers.opt_out_changed_at is null or customers.opt_out_changed_at <= excluded.updated_at)
                    and customers.opted_out <> excluded.opted_out))
        returning id`,
-      [id, shopId, settings.optOutTag],
+      [shopId],
     );
-    await db.query(
-      `insert into customers (shop_id, id)
-       select distinct $2::int, shopper_id from sync_stage_orders s where run_id = $1 and shopper_id is not null
-          and not exists (select 1 from redacted_customers r where r.shop_id = $2 and r.redacted_customer_id = s.shopper_id)
-       on conflict do nothing`,
-      [id, shopId],
-    );
-    // No index: it is only ever hash-joined whole (an index would be maintained for 300k rows of a
-    // backfill for nothing); analysed once filled so the joins are planned on its real size.
-    await db.query("create temp table merged_orders (id bigint not null, customer_id bigint) on commit drop");
-    const orders = await db.query(
-      `with src as (
-         select distinct on (id) * from sync_stage_orders where run_id = $1 order by id, updated_at desc),
-       items as (select order_id, sum(quantity)::int as q from sync_stage_line_items where run_id = $1 group by order_id),
-       up as (
-         insert into orders (shop_id, id, customer_id, created_at, processed_at, updated_at, cancelled_at, currency, total_price,
-                             subtotal_price, total_discounts, discount_codes, financial_status, test, item_count, synced_at)
-         select $2, s.id, s.shopper_id, s.created_at, s.processed_at, s.updated_at, s.cancelled_at, s.currency, s.total_price,
-                s.subtotal_price, s.total_discounts, s.discount_codes, s.financial_status, s.test, coalesce(i.q, 0), now()
-           from src s left join items i on i.order_id = s.id
-          where s.shopper_id is null
-             or not exists (select 1 from redacted_customers r where r.shop_id = $2 and r.redacted_customer_id = s.shopper_id)
-         on conflict (shop_id, id) do update set
-           customer_id = excluded.customer_id, created_at = excluded.created_at, processed_at = excluded.processed_at,
-           updated_at = excluded.updated_at, currency = excluded.currency,
-           cancelled_at = case when orders.updated_at = excluded.updated_at then coalesce(excluded.cancelled_at, orders.cancelled_at)
-                               else excluded.cancelled_at end,
-           total_price = excluded.total_price, subtotal_price = excluded.subtotal_price, total_discounts = excluded.total_discounts,
-           discount_codes = excluded.discount_codes, financial_status = excluded.financial_status, test = excluded.test,
-           item_count = excluded.item_count, synced_at = now()
-          where orders.deleted_at is null
-            and (orders.updated_at < excluded.updated_at
-                 or (orders.updated_at = excluded.updated_at and orders.cancelled_at is null and excluded.cancelled_at is not null))
-         returning id, customer_id)
-       insert into merged_orders select id, customer_id from up`,
-      [id, shopId],
-    );
-    await db.query("analyze merged_orders");
-    const hadOrders = await db.query("select 1 from line_items where shop_id = $1 limit 1", [shopId]);
-    if (hadOrders.rowCount) {
-      await db.query("delete from line_items l using merged_orders m where l.shop_id = $1 and l.order_id = m.id", [shopId]);
-    }
-    await db.query(
+    if (run.kind === "reconcile") changed.push(...r.rows.map((x) => x.id));
+    return { customers: r.rowCount ?? 0, orders: 0, refunds: 0 };
+  }
+  await copyRows(client, "orders", batch.orders, false, timings);
+  await copyRows(client, "lineItems", batch.lineItems, false, timings);
+  await copyRows(client, "refunds", batch.refunds, false, timings);
+  const up = await client.query<{ merged: number; updated: number }>(
+    `with src as (
+       select distinct on (id) * from stage_orders order by id, updated_at desc),
+     items as (select order_id, sum(quantity)::int as q from stage_line_items group by order_id),
+     up as (
+       insert into orders (shop_id, id, customer_id, created_at, processed_at, updated_at, cancelled_at, currency, total_price,
+                           subtotal_price, total_discounts, discount_codes, financial_status, test, item_count, synced_at)
+       select $1, s.id, s.customer_id, s.created_at, s.processed_at, s.updated_at, s.cancelled_at, s.currency, s.total_price,
+              s.subtotal_price, s.total_discounts, s.discount_codes, s.financial_status, s.test, coalesce(i.q, 0), now()
+         from src s left join items i on i.order_id = s.id
+        where s.customer_id is null
+           or not exists (select 1 from redacted_customers r where r.shop_id = $1 and r.redacted_customer_id = s.customer_id)
+       on conflict (shop_id, id) do update set
+         customer_id = excluded.customer_id, created_at = excluded.created_at, processed_at = excluded.processed_at,
+         updated_at = excluded.updated_at, currency = excluded.currency,
+         cancelled_at = case when orders.updated_at = excluded.updated_at then coalesce(excluded.cancelled_at, orders.cancelled_at)
+                             else excluded.cancelled_at end,
+         total_price = excluded.total_price, subtotal_price = excluded.subtotal_price, total_discounts = excluded.total_discounts,
+         discount_codes = excluded.discount_codes, financial_status = excluded.financial_status, test = excluded.test,
+         item_count = excluded.item_count, synced_at = now()
+        where orders.deleted_at is null
+          and (orders.updated_at < excluded.updated_at
+               or (orders.updated_at = excluded.updated_at and orders.cancelled_at is null and excluded.cancelled_at is not null))
+       returning id, customer_id, (xmax = 0) as inserted),
+     kept as (insert into stage_merged_orders select id, customer_id, inserted from up returning inserted)
+     select count(*)::int as merged, (count(*) filter (where not inserted))::int as updated from kept`,
+    [shopId],
+  );
+  const orders = up.rows[0].merged;
+  // A newer version of a stored order replaces its line items; a new order has none to replace.
+  if (up.rows[0].updated > 0) {
+    await client.query("delete from line_items l using stage_merged_orders m where not m.inserted and l.shop_id = $1 and l.order_id = m.id", [shopId]);
+  }
+  if (orders > 0 && batch.lineItems.length > 0) {
+    await client.query(
       `insert into line_items (shop_id, id, order_id, product_id, variant_id, product_type, vendor, quantity, price)
-       select distinct on (s.id) $2::int, s.id, s.order_id, s.product_id, s.variant_id, s.product_type, s.vendor, s.quantity, s.price
-         from sync_stage_line_items s join merged_orders m on m.id = s.order_id
-        where s.run_id = $1
-        order by s.id, s.line_no desc
+       select distinct on (s.id) $1::int, s.id, s.order_id, s.product_id, s.variant_id, s.product_type, s.vendor, s.quantity, s.price
+         from stage_line_items s join stage_merged_orders m on m.id = s.order_id
+        order by s.id
        on conflict (shop_id, id) do update set order_id = excluded.order_id, product_id = excluded.product_id,
          variant_id = excluded.variant_id, product_type = excluded.product_type, vendor = excluded.vendor,
          quantity = excluded.quantity, price = excluded.price`,
-      [id, shopId],
+      [shopId],
     );
-    const refunds = await db.query<{ order_id: bigint }>(
+  }
+  let refundedOrders: bigint[] = [];
+  let refunds = 0;
+  if (batch.refunds.length > 0) {
+    const r = await client.query<{ order_id: bigint }>(
       `insert into refunds (shop_id, id, order_id, amount, created_at)
-       select distinct on (s.id) $2::int, s.id, s.order_id, s.amount, s.created_at from sync_stage_refunds s
-        where s.run_id = $1 and exists (select 1 from orders o where o.shop_id = $2 and o.id = s.order_id)
+       select distinct on (s.id) $1::int, s.id, s.order_id, s.amount, s.created_at from stage_refunds s
+        where s.order_id in (select id from stage_merged_orders)
+           or exists (select 1 from orders o where o.shop_id = $1 and o.id = s.order_id)
         order by s.id
        on conflict (shop_id, id) do nothing
        returning order_id`,
-      [id, shopId],
+      [shopId],
     );
-    await db.query(
-      `update orders o set refunded_amount = t.total
-         from (select r.order_id, sum(r.amount) as total from refunds r
-                where r.shop_id = $1 and r.order_id in (select distinct order_id from sync_stage_refunds where run_id = $2)
-                group by r.order_id) t
-        where o.shop_id = $1 and o.id = t.order_id and o.refunded_amount is distinct from t.total`,
-      [shopId, id],
+    refunds = r.rowCount ?? 0;
+    refundedOrders = r.rows.map((x) => x.order_id);
+    await refreshRefundedAmounts(client, shopId, null);
+  }
+  if (run.kind === "reconcile") {
+    const c = await client.query<{ id: bigint }>(
+      `select customer_id as id from stage_merged_orders where customer_id is not null
+       union select o.customer_id from orders o where o.shop_id = $1 and o.id = any($2::bigint[]) and o.customer_id is not null`,
+      [shopId, refundedOrders],
     );
-    const changed = await db.query<{ id: bigint }>(
-      `select id from (
-         select unnest($1::bigint[]) as id
-         union select customer_id from merged_orders where customer_id is not null
-         union select o.customer_id from orders o where o.shop_id = $2 and o.id = any($3::bigint[]) and o.customer_id is not null) x`,
-      [customers.rows.map((r) => r.id), shopId, refunds.rows.map((r) => r.order_id)],
-    );
-    // Offers: the merged orders' attribution follows their newest stored version, as a webhook's does.
-    // (A backfill re-derives the whole shop; a reconciliation only the orders it merged or refunded.)
-    if ((await db.query("select 1 from offers where shop_id = $1 limit 1", [shopId])).rowCount) {
-      const touched = await db.query<{ id: bigint }>("select id from merged_orders union select unnest($1::bigint[])", [refunds.rows.map((r) => r.order_id)]);
-      await attributeStoredOrders(db, shopId, run.kind === "backfill" ? null : touched.rows.map((r) => BigInt(r.id)));
+    changed.push(...c.rows.map((x) => x.id));
+    // Offers: the merged orders' attribution follows their newest stored version, as a webhook's
+    // does (a backfill re-derives the whole shop once, at its end).
+    if ((orders > 0 || refundedOrders.length > 0) && (await client.query("select 1 from offers where shop_id = $1 limit 1", [shopId])).rowCount) {
+      const touched = await client.query<{ id: bigint }>("select id from stage_merged_orders union select unnest($1::bigint[])", [refundedOrders]);
+      await attributeStoredOrders(client, shopId, touched.rows.map((x) => BigInt(x.id)));
     }
-    for (const table of ["sync_stage_customers", "sync_stage_orders", "sync_stage_line_items", "sync_stage_refunds"]) {
-      await db.query(`delete from ${table} where run_id = $1`, [id]);
+  }
+  return { customers: 0, orders, refunds };
+}
+
+/**
+ * Merges one batch of a file into the store tables in one transaction with its checkpoint (after
+ * the previous batch's commit): by a direct COPY while `direct.on` (a first backfill), else staged
+ * and upserted with the webhooks' stale protection. The run's line checkpoint and counters move
+ * forward with it. A crash before the commit leaves the checkpoint where it was (the batch is
+ * merged again from its first line: both paths are idempotent); after it, the next attempt starts
+ * at the next line.
+ */
+async function mergeBatch(
+  client: pg.ClientBase, run: RunRow, which: FileKind, batch: StageRows, upTo: number, direct: { on: boolean }, previous: Promise<void>, timings: Timings | null,
+): Promise<BatchResult> {
+  const changed: bigint[] = [];
+  let counts: Counts | null = null;
+  if (direct.on && !batch.irregular) {
+    counts = await copyBatch(client, run.shop_id, which, batch, timings);
+    if (!counts) direct.on = false;
+  }
+  counts ??= await upsertBatch(client, run, which, batch, changed, timings);
+  try {
+    await previous;
+  } catch (error) {
+    throw new EarlierBatchFailed(`an earlier batch of the ${which} file failed: ${(error as Error).message}`);
+  }
+  const { customers, orders, refunds } = counts;
+  const checkpoint = await client.query(
+    `update sync_runs set ${which}_lines = $2, customers_merged = customers_merged + $3, orders_merged = orders_merged + $4,
+            repaired = repaired + $5, updated_at = now()
+      where id = $1 and status = 'loading'`,
+    [run.id, upTo, customers, orders, customers + orders + refunds],
+  );
+  // Superseded while loading (a reinstall started a fresh run): roll back, the fresh run does the work.
+  if (!checkpoint.rowCount) throw new RunSuperseded(`run ${run.id} was superseded while loading`);
+  return { changed };
+}
+
+// Deadlock (a webhook apply locking the same rows), serialization, lock timeout.
+const RETRYABLE = new Set(["40P01", "40001", "55P03"]);
+
+class EarlierBatchFailed extends Error {
+  override name = "EarlierBatchFailed";
+}
+
+/**
+ * Loads one export file from its checkpoint: lines are parsed into batches of about
+ * SYNC_COPY_BATCH_LINES; each batch is merged in its own transaction while the next one is
+ * downloaded and parsed (Node parses on one core while PostgreSQL merges on another).
+ */
+async function loadFile(run: RunRow, which: FileKind, changed: Set<bigint>, timings: Timings | null, signal: AbortSignal) {
+  if (run[`${which}_loaded`]) return;
+  const url = run[`${which}_url`] as string;
+  const done = Number(run[`${which}_lines`]);
+  const batchLines = Number(process.env.SYNC_COPY_BATCH_LINES ?? 20_000);
+  const shopId = String(run.shop_id);
+  const { optOutTag } = syncSettingsOf(run.settings);
+  // A backfill copies straight into the store tables until a row is found already there.
+  const direct = { on: run.kind === "backfill" };
+  let batch: StageRows = emptyStage();
+  let lastLine = done;
+  let pending = 0;
+  // Batches merge concurrently (up to SYNC_BATCHES_IN_FLIGHT), but each one's checkpoint is
+  // written only after the previous batch committed, so the checkpoint never passes a batch that
+  // is not in. If a batch fails for good, the ones after it roll back too.
+  const maxInFlight = Math.max(1, Number(process.env.SYNC_BATCHES_IN_FLIGHT ?? 2));
+  const inFlight: Promise<void>[] = [];
+  let previous: Promise<void> = Promise.resolve();
+  let waited = 0;
+  const started = performance.now();
+  const drain = async (keep: number) => {
+    const w0 = performance.now();
+    while (inFlight.length > keep) await inFlight.shift();
+    waited += performance.now() - w0;
+  };
+  const flush = async () => {
+    if (pending === 0) return;
+    closeStage(batch);
+    const rows = batch;
+    const upTo = lastLine;
+    batch = emptyStage();
+    pending = 0;
+    await drain(maxInFlight - 1);
+    const after = previous;
+    const merged = (async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const result = await inTransaction(async (client) => {
+            // A crash may lose the last commits: their checkpoints go with them, so those batches
+            // are merged again (idempotently) on resume.
+            await client.query("set local synchronous_commit = off");
+            // Never wait forever on a lock (a cycle through the in-order checkpoints): fail and retry.
+            await client.query("set local lock_timeout = '60s'");
+            await ensureStaging(client);
+            return mergeBatch(timedClient(client, timings), run, which, rows, upTo, direct, after, timings);
+          });
+          for (const id of result.changed) changed.add(id);
+          return;
+        } catch (error) {
+          if (error instanceof EarlierBatchFailed || attempt >= 5 || !RETRYABLE.has((error as { code?: string }).code ?? "")) throw error;
+        }
+      }
+    })();
+    // Its failure surfaces when it is drained; not an unhandled rejection meanwhile.
+    merged.catch(() => {});
+    previous = merged;
+    inFlight.push(merged);
+  };
+  try {
+    for await (const [lineNo, line] of jsonlLines(url, signal)) {
+      if (lineNo <= done) continue;
+      const node = parseLine(line);
+      // A batch ends before a top-level object: children (line items) follow their parent in
+      // Shopify's JSONL, so every batch holds whole orders and the checkpoint is an order boundary.
+      if (pending >= batchLines && node.__parentId === undefined) await flush();
+      stageNode(shopId, node, batch, optOutTag);
+      lastLine = lineNo;
+      pending++;
     }
-    const completed = await db.query(
-      "update sync_runs set status = 'completed', finished_at = clock_timestamp(), customers_merged = $2, orders_merged = $3, repaired = $4, error = null, updated_at = now() where id = $1 and status = 'merging'",
-      [id, customers.rowCount ?? 0, orders.rowCount ?? 0, (customers.rowCount ?? 0) + (orders.rowCount ?? 0) + (refunds.rowCount ?? 0)],
+    await flush();
+  } catch (error) {
+    // Nothing of this attempt may still be writing when the next one reads the checkpoint.
+    await Promise.allSettled(inFlight);
+    throw error;
+  }
+  await drain(0);
+  if (timings) console.info(`[sync] run ${run.id} ${which}: ${(performance.now() - started).toFixed(0)} ms loading, of which ${waited.toFixed(0)} ms waiting for batches to merge`);
+  await update(run.id, { [`${which}_loaded`]: true, [`${which}_lines`]: lastLine });
+  run[`${which}_loaded`] = true;
+}
+
+/** After both files: a backfill's offer attribution over the whole shop, and the run completed. */
+async function finishRun(run: RunRow): Promise<void> {
+  await inTransaction(async (client) => {
+    // Customers the merged orders point at whose own row did not come (not exported, or filtered
+    // out of a reconciliation), as placeholders: once per run rather than per batch.
+    await client.query(
+      `insert into customers (shop_id, id)
+       select distinct $1::int, o.customer_id from orders o
+        where o.shop_id = $1 and o.customer_id is not null
+          and not exists (select 1 from customers c where c.shop_id = $1 and c.id = o.customer_id)
+          and not exists (select 1 from redacted_customers r where r.shop_id = $1 and r.redacted_customer_id = o.customer_id)
+       on conflict do nothing`,
+      [run.shop_id],
     );
-    // Superseded while merging (a reinstall started a fresh run): roll back, the fresh run does the work.
-    if (!completed.rowCount) throw new RunSuperseded(`run ${id} was superseded while merging`);
-    return {
-      customers: customers.rowCount ?? 0,
-      orders: orders.rowCount ?? 0,
-      refunds: refunds.rowCount ?? 0,
-      changedCustomers: changed.rows.map((r) => r.id),
-    };
+    if (run.kind === "backfill" && (await client.query("select 1 from offers where shop_id = $1 limit 1", [run.shop_id])).rowCount) {
+      await attributeStoredOrders(client, run.shop_id, null);
+    }
+    const completed = await client.query(
+      "update sync_runs set status = 'completed', finished_at = clock_timestamp(), error = null, updated_at = now() where id = $1 and status = 'merging'",
+      [run.id],
+    );
+    // Superseded meanwhile (a reinstall started a fresh run): roll back, the fresh run does the work.
+    if (!completed.rowCount) throw new RunSuperseded(`run ${run.id} was superseded while merging`);
   });
 }
 
 /**
- * Drives a run to its end: export, load, merge, recompute. Safe to call again after a crash at
- * any point (it continues from the stored phase and checkpoint) and from several workers (one
- * drives, the others return at once).
+ * Drives a run to its end: export, load (merging batch by batch), recompute. Safe to call again
+ * after a crash at any point (it continues from the stored phase and checkpoints) and from several
+ * workers (one drives, the others return at once).
  */
 export async function driveRun(runId: bigint, options: { signal?: AbortSignal; finalAttempt?: boolean } = {}): Promise<string> {
   const lockClient = await syncPool().connect();
@@ -411,24 +592,43 @@ export async function driveRun(runId: bigint, options: { signal?: AbortSignal; f
       return "failed";
     }
     await lockClient.query("update sync_runs set attempts = attempts + 1 where id = $1", [runId]);
+    // Batches merged by an earlier attempt changed customers this attempt does not know: then a
+    // reconciliation recomputes the whole shop rather than only the customers it saw change.
+    const resumed = run.status === "merging" || Number(run.customers_lines) > 0 || Number(run.orders_lines) > 0;
+    const changed = new Set<bigint>();
+    const timings: Timings | null = logTimings ? new Map() : null;
     try {
-      if (run.status === "queued" || run.status === "exporting") await exportPhase(run, options.signal);
-      await Promise.all([loadFile(run, "customers", options.signal), loadFile(run, "orders", options.signal)]);
-      await update(runId, { status: "merging" });
-      await syncPool().query("analyze sync_stage_customers, sync_stage_orders, sync_stage_line_items, sync_stage_refunds");
-      const merged = await mergeRun(run);
+      if (run.status !== "merging") {
+        await startExports(run);
+        // Each file loads as soon as its export is ready; the first failure stops the other.
+        const stop = new AbortController();
+        const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+        const outcomes = await Promise.allSettled(
+          FILES.map(async (which) => {
+            try {
+              await awaitExport(run, which, signal);
+              await loadFile(run, which, changed, timings, signal);
+            } catch (error) {
+              stop.abort(error);
+              throw error;
+            }
+          }),
+        );
+        const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
+        if (failed) throw failed.reason;
+        await update(runId, { status: "merging" });
+      }
+      await finishRun(run);
+      if (timings) {
+        for (const [label, t] of [...timings].sort((a, b) => b[1].ms - a[1].ms)) console.info(`[sync] run ${runId}: ${t.ms.toFixed(0)} ms in ${t.n} x ${label}`);
+      }
       // Bulk-loaded tables: fresh statistics before the engine's set-based recompute plans its joins.
       if (run.kind === "backfill") await syncPool().query("analyze customers, orders, line_items, refunds");
-      if (run.kind === "backfill") await recomputeShop(run.shop_id);
-      else await recomputeCustomers(run.shop_id, merged.changedCustomers);
+      if (run.kind === "backfill" || resumed) await recomputeShop(run.shop_id);
+      else await recomputeCustomers(run.shop_id, [...changed]);
       return "completed";
     } catch (error) {
-      if (error instanceof RunSuperseded) {
-        for (const table of ["sync_stage_customers", "sync_stage_orders", "sync_stage_line_items", "sync_stage_refunds"]) {
-          await syncPool().query(`delete from ${table} where run_id = $1`, [runId]);
-        }
-        return "superseded";
-      }
+      if (error instanceof RunSuperseded) return "superseded";
       const message = (error as Error).message;
       if (options.finalAttempt) {
         await update(runId, { status: "failed", error: message, finished_at: new Date() });
@@ -475,7 +675,7 @@ export async function getBackfillProgress(shopId: number, kind?: RunKind): Promi
   let percent = 0;
   if (run.status === "completed") percent = 100;
   else if (run.status === "merging") percent = 99;
-  else if (run.status === "loading" && total) percent = Math.min(98, Math.floor(5 + (rows / total) * 93));
+  else if (run.status === "loading") percent = total ? Math.min(98, Math.floor(5 + (rows / total) * 93)) : 2;
   else if (run.status === "exporting") percent = Math.min(5, exported > 0 ? 2 : 1);
   let eta: number | null = null;
   if (run.status === "loading" && total && rows > 0 && run.load_started_at) {
