@@ -28,12 +28,22 @@ export const isConnectionType = (t: unknown): t is GraphQLObjectType =>
 
 type Resolvable = Record<string, unknown>;
 
+interface FieldPlan {
+  key: string;
+  node: FieldNode;
+  /** null for `__typename`. */
+  def: GraphQLField<unknown, unknown> | null;
+  connection: boolean;
+  leaf: boolean;
+}
+
 export class BulkExecutor {
   private readonly argsCache = new Map<FieldNode, Record<string, unknown>>();
   private variables: Record<string, unknown>;
   private readonly fieldsCache = new Map<string, FieldNode[]>();
   private readonly selectionIds = new WeakMap<SelectionSetNode, number>();
   private nextSelectionId = 0;
+  private readonly plans = new Map<SelectionSetNode, Map<string, FieldPlan[]>>();
 
   constructor(
     private readonly schema: GraphQLSchema,
@@ -119,22 +129,43 @@ export class BulkExecutor {
    */
   private object(value: unknown, type: GraphQLObjectType, selectionSet: SelectionSetNode, nested: { parentId: string | null; deferred: [FieldNode, GraphQLField<unknown, unknown>][] } | null) {
     const result: Record<string, unknown> = {};
+    for (const f of this.plan(selectionSet, type)) {
+      if (f.def === null) {
+        result[f.key] = type.name;
+        continue;
+      }
+      if (nested && f.connection) {
+        nested.deferred.push([f.node, f.def]);
+        continue;
+      }
+      const v = this.resolve(value, f.def, f.node);
+      // A leaf (or a list of leaves) completes to itself: the same JSON without the type walk.
+      result[f.key] = f.leaf ? (v ?? null) : this.complete(v, f.def.type, f.node.selectionSet);
+    }
+    return result;
+  }
+
+  /** The fields of a selection set on a type with what completing each needs, worked out once. */
+  private plan(selectionSet: SelectionSetNode, type: GraphQLObjectType): FieldPlan[] {
+    let byType = this.plans.get(selectionSet);
+    if (!byType) this.plans.set(selectionSet, (byType = new Map()));
+    let plan = byType.get(type.name);
+    if (plan) return plan;
+    plan = [];
     const defs = type.getFields();
     for (const node of this.fields(selectionSet, type.name)) {
       const key = node.alias?.value ?? node.name.value;
       if (node.name.value === "__typename") {
-        result[key] = type.name;
+        plan.push({ key, node, def: null, connection: false, leaf: false });
         continue;
       }
       const def = defs[node.name.value];
       if (!def) continue;
-      if (nested && isConnectionType(getNamedType(def.type))) {
-        nested.deferred.push([node, def]);
-        continue;
-      }
-      result[key] = this.complete(this.resolve(value, def, node), def.type, node.selectionSet);
+      const named = getNamedType(def.type);
+      plan.push({ key, node, def, connection: isConnectionType(named), leaf: isLeafType(named) });
     }
-    return result;
+    byType.set(type.name, plan);
+    return plan;
   }
 
   /** Writes a bulk node and (after it) the nodes of its nested connections. */

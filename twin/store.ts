@@ -101,8 +101,17 @@ export function refundedCents(order: OrderRecord): number {
   return sum;
 }
 
+let lastIsoMs = NaN;
+let lastIso = "";
+
 export function iso(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+  // A record's timestamps are often the same instant (created = processed = updated): reuse it.
+  if (ms === lastIsoMs) return lastIso;
+  // Whole seconds, as Shopify prints them (toISOString always ends in ".sssZ").
+  const s = new Date(ms).toISOString();
+  lastIsoMs = ms;
+  lastIso = `${s.slice(0, -5)}Z`;
+  return lastIso;
 }
 
 const EMPTY: string[] = [];
