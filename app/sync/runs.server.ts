@@ -175,7 +175,7 @@ async function awaitExport(run: RunRow, which: FileKind, signal: AbortSignal): P
       break;
     }
     await update(run.id, { [`${which}_objects`]: op.objectCount });
-    await sleep(Math.min(POLL_MS, 100 + polls * 50));
+    await sleep(Math.min(POLL_MS, 100 + polls * 25));
   }
   await syncPool().query(
     "update sync_runs set status = 'loading', load_started_at = coalesce(load_started_at, now()), updated_at = now() where id = $1 and status in ('queued', 'exporting', 'loading')",
