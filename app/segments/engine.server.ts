@@ -241,12 +241,15 @@ const VALUE_COLUMNS = [...FEATURE_COLUMNS, "r_score", "f_score", "m_score", "rfm
  * nightly run they stream into the update, and only rows without a stored feature row are computed
  * again for the insert.
  */
-const writeFeatures = (stream: boolean) => `
+/** seg_nf with RFM scores and group: the rows to write. */
+const curCte = (stream: boolean) => `
   cur as ${stream ? "not materialized" : "materialized"} (
     select n.shop_id, n.customer_id, n.as_of_day, n.has_features, ${FEATURE_COLUMNS.map((c) => `n.${c}`).join(", ")},
            sc.r as r_score, sc.f as f_score, sc.m as m_score,
            case when sc.r is not null then ${RFM_GRID_SQL}[(sc.r - 1) * 5 + (sc.f + sc.m + 1) / 2] end as rfm_group
-      from seg_nf n ${RFM_SCORES}),
+      from seg_nf n ${RFM_SCORES})`;
+
+const writeFeatures = (stream: boolean) => `${curCte(stream)},
   upd as (
     update customer_features f set as_of = $3, as_of_day = cur.as_of_day, updated_at = now(),
            ${VALUE_COLUMNS.map((c) => `${c} = cur.${c}`).join(", ")}
@@ -330,7 +333,7 @@ function departedSql() {
  * those segments alone (the others cannot have changed); a row that passes gets its whole segment
  * array recomputed in the canonical order, as the other paths write it.
  */
-function evaluateSql(ctx: ShopContext, params: Params, only?: ReadonlySet<string>) {
+function evaluateSql(ctx: ShopContext, params: Params, only?: ReadonlySet<string>, withFeatures = false) {
   const enabled = ctx.segments.filter((s) => s.enabled);
   const base: string[] = [];
   const member = new Map<string, string>();
@@ -369,6 +372,34 @@ function evaluateSql(ctx: ShopContext, params: Params, only?: ReadonlySet<string
   const whyCase = `jsonb_build_object('source', $6::text, 'opted_out', f.opted_out, 'values', case ch.key ${whyParts.join(" ")} else '{}'::jsonb end)`;
   const segs = `(case when f.opted_out then '{}'::text[]
                 else array_remove(array[${[...base, ...custom].join(", ")}]::text[], null) end)`;
+  const changes = `
+  ch as (
+    select d.customer_id, d.fr, k.key, 'entered'::text as change from upd d cross join unnest(d.new_segs) k(key) where not (k.key = any(d.old_segs))
+    union all
+    select d.customer_id, d.fr, k.key, 'left'::text from upd d cross join unnest(d.old_segs) k(key) where not (k.key = any(d.new_segs)))
+  ${applyChangesTail(whyCase, CATEGORY_DETAIL, "cross join lateral (select (ch.fr).*) f")}`;
+  if (withFeatures) {
+    // The incremental path in one statement: the customers' features computed (cur, aliased f so
+    // the rules read the new values), written together with their segments in one row version,
+    // new customers inserted with theirs; the changes of both go to the log as below.
+    return `
+  with seg_agg as (${AGG_SELECT}), seg_li as (${LINE_ITEMS_SELECT}), seg_cat as (${CATEGORY_SELECT}), seg_nf as (${FEATURE_SELECT}), ${curCte(false)},
+  written as (
+    update customer_features t set as_of = $3, as_of_day = f.as_of_day, updated_at = now(),
+           ${VALUE_COLUMNS.map((c) => `${c} = f.${c}`).join(", ")}, segments = ${segs}
+      from cur f left join segment_shop_stats s on s.shop_id = $1
+     where t.shop_id = $1 and t.customer_id = f.customer_id
+       and ((${VALUE_COLUMNS.map((c) => `t.${c}`).join(", ")}) is distinct from (${VALUE_COLUMNS.map((c) => `f.${c}`).join(", ")})
+            or coalesce(t.segments, '{}') is distinct from ${segs})
+    returning t.customer_id, coalesce(old.segments, '{}') as old_segs, new.segments as new_segs, new as fr),
+  added as (
+    insert into customer_features (shop_id, customer_id, as_of, as_of_day, ${VALUE_COLUMNS.join(", ")}, segments, updated_at)
+    select f.shop_id, f.customer_id, $3, f.as_of_day, ${VALUE_COLUMNS.map((c) => `f.${c}`).join(", ")}, ${segs}, now()
+      from cur f left join segment_shop_stats s on s.shop_id = $1
+     where not f.has_features
+    returning customer_id, '{}'::text[] as old_segs, segments as new_segs, new as fr),
+  upd as (select * from written union all select * from added),${changes}`;
+  }
   // One pass: the UPDATE computes each row's segments, writes only rows whose array changed and
   // returns the old and new arrays with the row (for the why), so nothing joins back to the table.
   return `
@@ -377,12 +408,7 @@ function evaluateSql(ctx: ShopContext, params: Params, only?: ReadonlySet<string
       from (select 1) one left join segment_shop_stats s on s.shop_id = $1
      where f.shop_id = $1 and ($2::bigint[] is null or f.customer_id = any($2::bigint[])) ${filter}
        and coalesce(f.segments, '{}') is distinct from ${segs}
-    returning f.customer_id, coalesce(old.segments, '{}') as old_segs, new.segments as new_segs, new as fr),
-  ch as (
-    select d.customer_id, d.fr, k.key, 'entered'::text as change from upd d cross join unnest(d.new_segs) k(key) where not (k.key = any(d.old_segs))
-    union all
-    select d.customer_id, d.fr, k.key, 'left'::text from upd d cross join unnest(d.old_segs) k(key) where not (k.key = any(d.new_segs)))
-  ${applyChangesTail(whyCase, CATEGORY_DETAIL, "cross join lateral (select (ch.fr).*) f")}`;
+    returning f.customer_id, coalesce(old.segments, '{}') as old_segs, new.segments as new_segs, new as fr),${changes}`;
 }
 
 const RFM_WHY = `jsonb_build_object('r_score', f.r_score, 'f_score', f.f_score, 'm_score', f.m_score, 'rfm_group', f.rfm_group,
@@ -396,13 +422,13 @@ const RFM_WHY = `jsonb_build_object('r_score', f.r_score, 'f_score', f.f_score, 
 const compiled = new Map<string, { text: string; extra: unknown[] }>();
 const MAX_COMPILED = 500;
 
-function evaluateStatement(ctx: ShopContext, only?: ReadonlySet<string>): { text: string; extra: unknown[] } {
-  const key = JSON.stringify([ctx.segments, only ? [...only].sort() : null]);
+function evaluateStatement(ctx: ShopContext, only?: ReadonlySet<string>, withFeatures = false): { text: string; extra: unknown[] } {
+  const key = JSON.stringify([ctx.segments, only ? [...only].sort() : null, withFeatures]);
   let hit = compiled.get(key);
   if (!hit) {
     const fixedCount = 6 + WINDOWS.length;
     const params = new Params(new Array(fixedCount).fill(null));
-    const text = evaluateSql(ctx, params, only);
+    const text = evaluateSql(ctx, params, only, withFeatures);
     hit = { text, extra: params.values.slice(fixedCount) };
     if (compiled.size >= MAX_COMPILED) compiled.delete(compiled.keys().next().value!);
     compiled.set(key, hit);
@@ -417,13 +443,13 @@ async function evaluate(
   now: Date,
   ctx: ShopContext,
   source: Source,
-  options: { departed?: boolean; only?: ReadonlySet<string> } = {},
+  options: { departed?: boolean; only?: ReadonlySet<string>; withFeatures?: boolean } = {},
 ) {
   const fixed = FIXED(shopId, ids, now, ctx, source);
   const prepare = ids !== null;
   const gone = options.departed === false ? 0 : (await run<{ changes: number }>(db, departedSql(), fixed, { prepare })).rows[0].changes;
   if (options.only?.size === 0) return gone;
-  const { text, extra } = evaluateStatement(ctx, options.only);
+  const { text, extra } = evaluateStatement(ctx, options.only, options.withFeatures);
   const res = await run<{ changes: number }>(db, text, [...fixed, ...extra], { prepare });
   return gone + res.rows[0].changes;
 }
@@ -617,8 +643,6 @@ const INCREMENTAL_START = `
                   where not exists (select 1 from customers c where c.shop_id = $1 and c.id = u.id and c.deleted_at is null)) as departed
     from (${CONTEXT_SELECT.replace(/\$2/g, () => "$4").replace(/\$3/g, () => "$5")}) ctx`;
 
-const INCREMENTAL_FEATURES = `with seg_agg as (${AGG_SELECT}), seg_li as (${LINE_ITEMS_SELECT}), seg_cat as (${CATEGORY_SELECT}), seg_nf as (${FEATURE_SELECT}), ${writeFeatures(false)}`;
-
 /**
  * Incremental path: after sync applied events touching these customers, recompute their roll-ups,
  * features and memberships in one transaction (reading the shop statistics of the last full run).
@@ -640,9 +664,7 @@ export async function recomputeCustomers(shopId: number, customerIds: bigint[], 
       { prepare: true },
     );
     const ctx = contextOf(shopId, rows[0]);
-    const fixed = FIXED(shopId, ids, now, ctx, "incremental");
-    await run(db, INCREMENTAL_FEATURES, fixed, { prepare: true });
-    return { changes: await evaluate(db, shopId, ids, now, ctx, "incremental", { departed: rows[0].departed }) };
+    return { changes: await evaluate(db, shopId, ids, now, ctx, "incremental", { departed: rows[0].departed, withFeatures: true }) };
   });
 }
 
