@@ -3,8 +3,9 @@
 //    app's route modules (workers applying in the same process, as in dev/demo).
 // 2. Backfill end to end from the Shopify twin (in its own process, so this process's RSS is the
 //    app's): bulk export of a 100,000-customer / ~300,000-order shop, JSONL streamed into staging
-//    by COPY, merged; orders per second until the run is completed (the engine recompute that
-//    follows is the engine's figure), and the app process's peak RSS.
+//    by COPY, merged batch by batch; orders per second from the bulk operations requested to the
+//    run completed (end to end) and from both files ready (the app's side); the engine recompute
+//    that follows is the engine's figure; and the app process's peak RSS.
 // BENCH_SYNC_CUSTOMERS / BENCH_SYNC_RATE / BENCH_SYNC_SECONDS shrink it.
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
