@@ -1,19 +1,22 @@
 import { adminFor, AdminApiError } from "./admin-client.server";
 
 const RUN_BULK_QUERY = `#graphql
-  mutation RunBulkQuery($query: String!) {
-    bulkOperationRunQuery(query: $query) {
+  mutation RunBulkQuery($query: String!, $groupObjects: Boolean!) {
+    bulkOperationRunQuery(query: $query, groupObjects: $groupObjects) {
       bulkOperation { id status }
       userErrors { field message }
     }
   }
 `;
 
-/** Starts a bulk query; returns the operation's gid. */
-export async function runBulkQuery(shop: string, query: string): Promise<string> {
+/**
+ * Starts a bulk query; returns the operation's gid. `groupObjects`: nested objects are written
+ * right after their parent (Shopify's default since 2025 is ungrouped, which is faster for it).
+ */
+export async function runBulkQuery(shop: string, query: string, options: { groupObjects?: boolean } = {}): Promise<string> {
   const data = await adminFor(shop).request<{
     bulkOperationRunQuery: { bulkOperation: { id: string; status: string } | null; userErrors: { message: string }[] };
-  }>(RUN_BULK_QUERY, { query });
+  }>(RUN_BULK_QUERY, { query, groupObjects: options.groupObjects ?? false });
   const result = data.bulkOperationRunQuery;
   if (!result.bulkOperation) {
     const message = result.userErrors.map((e) => e.message).join("; ") || "no bulk operation returned";

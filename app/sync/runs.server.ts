@@ -145,7 +145,9 @@ async function startExports(run: RunRow): Promise<void> {
     customers_op_id: customersOp, orders_since: ordersSince, ...(notice ? { notice } : {}),
     ...(run.status === "queued" ? { status: "exporting", started_at: new Date() } : {}),
   });
-  const ordersOp = run.orders_op_id ?? (await runBulkQuery(run.domain, withFilter(ORDERS_BULK_QUERY, filterFor(run, "orders"))));
+  // Grouped: an order's line items come right after it, so batches hold whole orders (merged as
+  // they come); ungrouped output is in no promised order.
+  const ordersOp = run.orders_op_id ?? (await runBulkQuery(run.domain, withFilter(ORDERS_BULK_QUERY, filterFor(run, "orders")), { groupObjects: true }));
   await update(run.id, { orders_op_id: ordersOp });
   run.customers_op_id = customersOp;
   run.orders_op_id = ordersOp;
@@ -381,6 +383,30 @@ async function upsertBatch(client: pg.ClientBase, run: RunRow, which: FileKind, 
        on conflict (shop_id, id) do update set order_id = excluded.order_id, product_id = excluded.product_id,
          variant_id = excluded.variant_id, product_type = excluded.product_type, vendor = excluded.vendor,
          quantity = excluded.quantity, price = excluded.price`,
+      [shopId],
+    );
+  }
+  if (batch.irregular && batch.lineItems.length > 0) {
+    // Line items away from their order (not expected in grouped output): attached to the order
+    // stored by an earlier batch, whose item count is then summed again from its stored items.
+    await client.query(
+      `insert into line_items (shop_id, id, order_id, product_id, variant_id, product_type, vendor, quantity, price)
+       select distinct on (s.id) $1::int, s.id, s.order_id, s.product_id, s.variant_id, s.product_type, s.vendor, s.quantity, s.price
+         from stage_line_items s
+        where s.order_id not in (select id from stage_orders)
+          and exists (select 1 from orders o where o.shop_id = $1 and o.id = s.order_id and o.deleted_at is null)
+        order by s.id
+       on conflict (shop_id, id) do update set order_id = excluded.order_id, product_id = excluded.product_id,
+         variant_id = excluded.variant_id, product_type = excluded.product_type, vendor = excluded.vendor,
+         quantity = excluded.quantity, price = excluded.price`,
+      [shopId],
+    );
+    await client.query(
+      `update orders o set item_count = t.q
+         from (select l.order_id, sum(l.quantity)::int as q from line_items l
+                where l.shop_id = $1 and l.order_id in (select order_id from stage_line_items where order_id not in (select id from stage_orders))
+                group by l.order_id) t
+        where o.shop_id = $1 and o.id = t.order_id and o.item_count <> t.q`,
       [shopId],
     );
   }
