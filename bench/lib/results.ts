@@ -32,7 +32,8 @@ export interface StoredFigure {
 function currentCommit(): string {
   try {
     const sha = execSync("git rev-parse --short HEAD", { cwd: root, encoding: "utf8" }).trim();
-    const dirty = execSync("git status --porcelain", { cwd: root, encoding: "utf8" }).trim();
+    // The figures files themselves do not count: the first bench of a run writes them before the next measures.
+    const dirty = execSync("git status --porcelain -- . ':!bench/results.json' ':!BENCHMARKS.md'", { cwd: root, encoding: "utf8" }).trim();
     return dirty ? `${sha}+dirty` : sha;
   } catch {
     return "unknown";
