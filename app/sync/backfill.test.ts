@@ -60,9 +60,6 @@ describe("backfill from the twin", () => {
     expect(done).toMatchObject({ runId: String(runId), status: "completed", percent: 100, notice: null });
     expect(new Set(seen).size).toBeGreaterThan(3);
     expect(seen).toEqual([...seen].sort((a, b) => a - b));
-    // AND the staging rows are gone
-    expect(await prisma.syncStageOrder.count()).toBe(0);
-    expect(await prisma.syncStageLineItem.count()).toBe(0);
   });
 
   it("imports only the last 60 days of orders when read_all_orders is not granted, and says so", async () => {

@@ -99,11 +99,6 @@ export async function exportCustomerData(db: pg.ClientBase, shopId: number, cust
 /** Erases every row of the shop in every table; returns rows deleted. */
 export async function redactShop(db: pg.ClientBase, shopId: number, domain: string): Promise<number> {
   let deleted = 0;
-  await db.query(
-    `delete from sync_stage_customers where run_id in (select id from sync_runs where shop_id = $1)`, [shopId]);
-  for (const t of ["sync_stage_orders", "sync_stage_line_items", "sync_stage_refunds"]) {
-    await db.query(`delete from ${t} where run_id in (select id from sync_runs where shop_id = $1)`, [shopId]);
-  }
   for (const table of await tablesWithColumns(db, ["shop_id"])) {
     if (KEPT_ON_SHOP_REDACT.has(table)) continue;
     const r = await db.query(`delete from ${quote(table)} where shop_id = $1`, [shopId]);
