@@ -46,14 +46,14 @@ async function waitFor(id: string): Promise<Op> {
 
 describe("bulk operations", () => {
   it("exports 10,000 customers with their orders and line items as JSONL that reassembles to the store", async () => {
-    // WHEN the app runs a bulk query with nested connections
+    // WHEN the app runs a bulk query with nested connections, grouped (each child after its parent)
     const run = await admin.graphql<{ bulkOperationRunQuery: { bulkOperation: Op; userErrors: unknown[] } }>(`#graphql
       mutation { bulkOperationRunQuery(query: """
         { customers { edges { node { id updatedAt tags
             orders { edges { node { id processedAt totalPriceSet { shopMoney { amount currencyCode } }
               refunds { id totalRefundedSet { shopMoney { amount } } }
               lineItems { edges { node { id quantity product { id productType } } } } } } } } } } }
-      """) { bulkOperation { ${OP_FIELDS} } userErrors { field message code } } }`);
+      """, groupObjects: true) { bulkOperation { ${OP_FIELDS} } userErrors { field message code } } }`);
     expect(run.data!.bulkOperationRunQuery.userErrors).toEqual([]);
     expect(run.data!.bulkOperationRunQuery.bulkOperation.status).toBe("CREATED");
     const op = await waitFor(run.data!.bulkOperationRunQuery.bulkOperation.id);
@@ -91,6 +91,30 @@ describe("bulk operations", () => {
     expect(orders.size).toBe(30_000);
     await twin.webhooks.idle();
     expect(received.some((body) => JSON.parse(body).admin_graphql_api_id === op.id)).toBe(true);
+  });
+
+  it("without groupObjects (the default) writes no promised order: children may come before their parents", async () => {
+    // WHEN a bulk query with a nested connection does not ask for grouping
+    const run = await admin.graphql<{ bulkOperationRunQuery: { bulkOperation: Op; userErrors: unknown[] } }>(`#graphql
+      mutation { bulkOperationRunQuery(query: """
+        { orders { edges { node { id lineItems { edges { node { id } } } } } } }
+      """) { bulkOperation { ${OP_FIELDS} } userErrors { field message code } } }`);
+    expect(run.data!.bulkOperationRunQuery.userErrors).toEqual([]);
+    const op = await waitFor(run.data!.bulkOperationRunQuery.bulkOperation.id);
+    expect(op.status).toBe("COMPLETED");
+    const lines = (await (await fetch(op.url!)).text()).trimEnd().split("\n").map((l) => JSON.parse(l) as { id: string; __parentId?: string });
+    // THEN some line item comes before its order
+    const position = new Map(lines.map((l, i) => [l.id, i]));
+    expect(lines.some((l, i) => l.__parentId !== undefined && position.get(l.__parentId)! > i)).toBe(true);
+    // AND the file still holds every order with exactly its line items (joined by __parentId)
+    const items = new Map<string, string[]>();
+    for (const l of lines) if (l.__parentId) items.set(l.__parentId, [...(items.get(l.__parentId) ?? []), l.id]);
+    const shop = twin.shop(DOMAIN);
+    const actual = lines.filter((l) => !l.__parentId).map((l): [string, string[]] => [l.id, items.get(l.id) ?? []]);
+    const expected = shop.customers
+      .flatMap((c) => c.orders)
+      .map((o): [string, string[]] => [`gid://shopify/Order/${o.id}`, o.lineItems.map((li) => `gid://shopify/LineItem/${li.id}`)]);
+    expect(new Map(actual)).toEqual(new Map(expected));
   });
 
   it("applies a bulk mutation of 1,000 tagsAdd lines", async () => {

@@ -35,6 +35,14 @@ export interface BulkOperationRecord {
 }
 
 export const MAX_CONCURRENT_BULK = 5;
+
+/** Moves the nested objects' lines written since `from` ahead of their parents' lines. */
+function ungroup(lines: string[], from: number) {
+  const chunk = lines.splice(from);
+  const isChild = (line: string) => line.includes('"__parentId":');
+  for (const line of chunk) if (isChild(line)) lines.push(line);
+  for (const line of chunk) if (!isChild(line)) lines.push(line);
+}
 const CHUNK = 500;
 
 type UserError = { field: string[] | null; message: string; code: string };
@@ -106,7 +114,12 @@ export class BulkManager {
     void work.finally(() => this.running.delete(work));
   }
 
-  runQuery(query: string): { op?: BulkOperationRecord; userErrors: UserError[] } {
+  /**
+   * `groupObjects` (default false since 2026-01): grouped, a nested object's line follows its
+   * parent's; ungrouped, Shopify promises no order, and the twin writes each chunk's nested objects
+   * before their parents, so a client that needs grouping and forgets to ask finds out.
+   */
+  runQuery(query: string, options: { groupObjects?: boolean } = {}): { op?: BulkOperationRecord; userErrors: UserError[] } {
     if (this.active("QUERY") >= MAX_CONCURRENT_BULK) {
       return { userErrors: [{ field: null, message: `A maximum of ${MAX_CONCURRENT_BULK} bulk queries can run at the same time for a shop.`, code: "LIMIT_REACHED" }] };
     }
@@ -126,7 +139,7 @@ export class BulkManager {
       return { userErrors: [{ field: ["query"], message: "Invalid bulk query: Bulk queries must contain exactly one top-level connection field.", code: "INVALID" }] };
     }
     const op = this.create("QUERY", query);
-    this.track(this.executeQuery(op, parsed.document, connections[0]));
+    this.track(this.executeQuery(op, parsed.document, connections[0], options.groupObjects ?? false));
     return { op, userErrors: [] };
   }
 
@@ -189,7 +202,7 @@ export class BulkManager {
     this.options.onFinish(op);
   }
 
-  private async executeQuery(op: BulkOperationRecord, document: DocumentNode, root: FieldNode) {
+  private async executeQuery(op: BulkOperationRecord, document: DocumentNode, root: FieldNode, grouped: boolean) {
     await this.pause();
     if (this.cancelRequested.has(op.id)) return this.finish(op, [], "CANCELED");
     op.status = "RUNNING";
@@ -205,7 +218,9 @@ export class BulkManager {
         const ctx: ExecContext = { ...this.options.context(), bulkMode: true, bulkSlice: { start, end: start + CHUNK } };
         const executor = new BulkExecutor(schema, fragments, {}, ctx, lines);
         const value = executor.resolve(rootValue, rootDef, root);
+        const from = lines.length;
         const roots = executor.connection(value, connectionType, root, null);
+        if (!grouped) ungroup(lines, from);
         op.rootObjectCount += roots;
         op.objectCount = lines.length;
         if (this.cancelRequested.has(op.id)) return this.finish(op, [], "CANCELED");

@@ -967,7 +967,7 @@ export const rootValue = {
     return { stagedTargets: targets, userErrors: [] };
   },
   bulkOperationRunQuery: (args: { query: string; groupObjects?: boolean }, ctx: ExecContext) => {
-    const result = ctx.bulk.runQuery(args.query);
+    const result = ctx.bulk.runQuery(args.query, { groupObjects: args.groupObjects });
     return { bulkOperation: result.op ? bulkOperationView(result.op) : null, userErrors: result.userErrors };
   },
   bulkOperationRunMutation: (args: { mutation: string; stagedUploadPath: string; clientIdentifier?: string }, ctx: ExecContext) => {
