@@ -493,21 +493,26 @@ async function live(out: Out, options: DemoOptions, signal: AbortSignal, ctx: Li
 
   // Bounded: let every delivery land and every event apply, then the tags settle.
   out.line(`  ${clock()} replay over; waiting for the last webhooks, events and tags...`);
-  await ctx.twin.webhooks.idle();
-  const settleUntil = performance.now() + 120_000;
-  for (;;) {
-    const events = await webhookEventCounts(ctx.db, ctx.domain, firstEvent);
-    const pending = (events.byStatus.received ?? 0) + (events.byStatus.stored ?? 0);
-    await printChanges();
-    if (pending === 0 || performance.now() > settleUntil) break;
-    await sleep(200);
-  }
+  const settleEvents = async (until: number) => {
+    await ctx.twin.webhooks.idle();
+    for (;;) {
+      const events = await webhookEventCounts(ctx.db, ctx.domain, firstEvent);
+      const pending = (events.byStatus.received ?? 0) + (events.byStatus.stored ?? 0);
+      await printChanges();
+      if (pending === 0 || performance.now() > until) break;
+      await sleep(200);
+    }
+  };
+  await settleEvents(performance.now() + 120_000);
   await printChanges();
   const tagsUntil = performance.now() + 60_000;
   while (pushing && watched.size && performance.now() < tagsUntil) {
     await checkTags(true);
     if (watched.size) await sleep(500);
   }
+  // The last tag writes come back as echo webhooks (tags_added/removed, customers/update): they
+  // are deliveries too, and are counted below only once they are applied.
+  await settleEvents(performance.now() + 60_000);
   const events = await webhookEventCounts(ctx.db, ctx.domain, firstEvent);
   const changes = await countChangesSince(ctx.db, ctx.shopId, firstChange);
   out.line();
