@@ -104,7 +104,8 @@ describe("compliance webhooks from the twin", () => {
     await updateSegmentSettings(a.id, "vip", {});
     const offer = await saveOffer(a.id, { segmentKey: "vip", content: { en: { headline: "VIP: 10% off", body: "", cta: "Shop" } }, ctaUrl: "/collections/all", discountCode: "VIP10" }, now);
     expect(offer.ok ? [] : offer.errors).toEqual([]);
-    await attributeOrder(a.id, { id: orderIds[0], customerId: redacted, discountCodes: ["VIP10"], totalPrice: "12.50", processedAt: now });
+    // (placed after the offer was created: an order before it is not the offer's doing)
+    await attributeOrder(a.id, { id: orderIds[0], customerId: redacted, discountCodes: ["VIP10"], totalPrice: "12.50", processedAt: new Date() });
 
     // WHEN Shopify asks to redact one customer and to export another's data
     twinA.requestCustomerRedact(redacted);
