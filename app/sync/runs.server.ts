@@ -576,15 +576,18 @@ async function loadFile(run: RunRow, which: FileKind, changed: Set<bigint>, timi
 async function finishRun(run: RunRow): Promise<void> {
   await inTransaction(async (client) => {
     // Customers the merged orders point at whose own row did not come (not exported, or filtered
-    // out of a reconciliation), as placeholders: once per run rather than per batch.
+    // out of a reconciliation), as placeholders: once per run rather than per batch. A
+    // reconciliation merged only orders updated since its filter: it reads just those (by the
+    // (shop_id, updated_at) index), not the shop's whole order history every six hours.
+    const since = run.updated_since ? new Date(run.updated_since.getTime() - 60_000) : null;
     await client.query(
       `insert into customers (shop_id, id)
        select distinct $1::int, o.customer_id from orders o
-        where o.shop_id = $1 and o.customer_id is not null
+        where o.shop_id = $1 and o.customer_id is not null and ($2::timestamptz is null or o.updated_at >= $2)
           and not exists (select 1 from customers c where c.shop_id = $1 and c.id = o.customer_id)
           and not exists (select 1 from redacted_customers r where r.shop_id = $1 and r.redacted_customer_id = o.customer_id)
        on conflict do nothing`,
-      [run.shop_id],
+      [run.shop_id, since],
     );
     if (run.kind === "backfill" && (await client.query("select 1 from offers where shop_id = $1 limit 1", [run.shop_id])).rowCount) {
       await attributeStoredOrders(client, run.shop_id, null);
