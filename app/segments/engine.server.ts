@@ -713,8 +713,6 @@ export async function recomputeShop(shopId: number, options: RecomputeShopOption
       await refreshAovAndRfm(db, shopId);
     }
     await db.query("update segment_shop_stats set rollups_built = true where shop_id = $1", [shopId]);
-    // Streamed only when the stored feature rows were joined (has_features known): after a rebuild,
-    // every row would otherwise be computed twice.
     // Every live customer's stored feature row was found (has_features) before the write: when they
     // are all the shop's feature rows, no customer departed and the departed pass (an anti-join of
     // the whole table) is skipped.
@@ -724,6 +722,8 @@ export async function recomputeShop(shopId: number, options: RecomputeShopOption
               (select count(*) from customer_features where shop_id = $1)::int as stored`,
       [shopId],
     );
+    // Streamed only when the stored feature rows were joined (has_features known): after a rebuild,
+    // every row would otherwise be computed twice.
     await run(db, `with ${writeFeatures(!rebuild)}`, fixed);
     const changes = await evaluate(db, shopId, null, now, ctx, "full", { departed: rows[0].stored > rows[0].kept });
     await recordEvaluated(db, shopId, ctx, refreshed ? undefined : (built.rows[0].evaluated?.percentiles ?? "unknown"));

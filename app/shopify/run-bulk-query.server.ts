@@ -11,7 +11,7 @@ const RUN_BULK_QUERY = `#graphql
 
 /**
  * Starts a bulk query; returns the operation's gid. `groupObjects`: nested objects are written
- * right after their parent (Shopify's default since 2025 is ungrouped, which is faster for it).
+ * right after their parent (ungrouped, the default since API version 2026-01, promises no order).
  */
 export async function runBulkQuery(shop: string, query: string, options: { groupObjects?: boolean } = {}): Promise<string> {
   const data = await adminFor(shop).request<{

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../db.server";
 import { startTwin, type Twin } from "../../twin/index.ts";
 import { generateStore } from "../../datasets/generate.ts";
@@ -15,6 +15,10 @@ beforeAll(async () => {
   twin = await startTwin({ bulkStepDelayMs: 5 });
   void adminFor; // the admin client module (and app/shopify.server.ts) is loaded before rerouting
   routeShopifyTrafficTo(twin.url);
+});
+// Each test picks its batch size (small, so a small shop spans several batches).
+afterEach(() => {
+  delete process.env.SYNC_COPY_BATCH_LINES;
 });
 afterAll(async () => {
   await stopBoss({ graceful: false });
@@ -109,7 +113,6 @@ describe("backfill from the twin", () => {
     delete twinSide.orders[String(newer.id)];
     delete dbSide.orders[String(newer.id)];
     expect(dbSide).toEqual(twinSide);
-    process.env.SYNC_COPY_BATCH_LINES = "2000";
   });
 
   it("resumes a run stopped in the middle of loading at its checkpoint, without duplicates or loss", async () => {
@@ -141,6 +144,5 @@ describe("backfill from the twin", () => {
     const items = twin.shop(domain).orders.reduce((n, o) => n + o.lineItems.length, 0);
     expect(await prisma.lineItem.count({ where: { shopId: shop.id } })).toBe(items);
     expect(await getBackfillProgress(shop.id)).toMatchObject({ runId: String(runId), status: "completed", percent: 100 });
-    process.env.SYNC_COPY_BATCH_LINES = "2000";
   });
 });
