@@ -48,20 +48,31 @@ describe("twin auth", () => {
     expect(fresh.status).toBe(200);
   });
 
-  it("refreshes an expiring offline token and spends the old refresh token", async () => {
+  it("refreshes an expiring offline token; a used refresh token works until its replacement is used", async () => {
+    // GIVEN an installed app holding an expiring offline token and its refresh token
     const { refreshToken, accessToken } = twin.installApp(DOMAIN);
-    const refresh = (token: string) =>
-      fetch(`${twin.url}/admin/oauth/access_token`, {
+    const refresh = async (token: string) => {
+      const response = await fetch(`${twin.url}/admin/oauth/access_token`, {
         method: "POST",
         headers: { "Content-Type": "application/json", "X-Shopify-Shop-Domain": DOMAIN },
         body: JSON.stringify({ client_id: "testApiKey", client_secret: "testApiSecretKey", grant_type: "refresh_token", refresh_token: token }),
       });
+      return { status: response.status, grant: (await response.json()) as Record<string, unknown> };
+    };
+    // WHEN it trades the refresh token
     const first = await refresh(refreshToken!);
+    // THEN it gets a new pair with Shopify's lifetimes
     expect(first.status).toBe(200);
-    const grant = (await first.json()) as Record<string, unknown>;
-    expect(grant).toMatchObject({ expires_in: 3600, refresh_token_expires_in: 7_776_000, scope: expect.any(String) });
-    expect(grant.access_token).not.toBe(accessToken);
-    expect((await refresh(refreshToken!)).status).toBe(400);
+    expect(first.grant).toMatchObject({ expires_in: 3600, refresh_token_expires_in: 7_776_000, scope: expect.any(String) });
+    expect(first.grant.access_token).not.toBe(accessToken);
+    // WHEN the app lost that answer (a worker died before storing it) and trades the old one again
+    const retried = await refresh(refreshToken!);
+    // THEN Shopify still honours it, because no replacement has been used yet
+    expect(retried.status).toBe(200);
+    // WHEN the app uses a replacement
+    expect((await refresh(String(retried.grant.refresh_token))).status).toBe(200);
+    // THEN the original is retired
+    expect(await refresh(refreshToken!)).toMatchObject({ status: 400, grant: { error: "invalid_grant" } });
   });
 
   it("rejects a token exchange with a forged session token", async () => {

@@ -78,20 +78,33 @@ export interface TokenStoreOptions {
   refreshTokenTtlS: number;
 }
 
+interface RefreshToken {
+  shop: string;
+  scope: string;
+  expiresAt: number;
+  /** When it was first traded; it stays usable after that until a replacement is used. */
+  firstUsedAt?: number;
+  /** The refresh token this one replaced: retired when this one is first used. */
+  predecessor?: string;
+}
+
+/** Shopify's recovery period for a used refresh token whose replacement is never used. */
+const USED_REFRESH_RECOVERY_MS = 30 * 86_400_000;
+
 export class TokenStore {
   private readonly access = new Map<string, AccessToken>();
-  private readonly refresh = new Map<string, { shop: string; scope: string; expiresAt: number }>();
+  private readonly refresh = new Map<string, RefreshToken>();
   constructor(private readonly options: TokenStoreOptions) {}
 
   /** Issues an offline token (expiring by default) for a shop. */
-  issue(shop: string, expiring = true): TokenGrant {
+  issue(shop: string, expiring = true, predecessor?: string): TokenGrant {
     const token = `shpat_${randomBytes(16).toString("hex")}`;
     const scope = this.options.scopes;
     const now = Date.now();
     this.access.set(token, { token, shop, scope, expiresAt: expiring ? now + this.options.accessTokenTtlS * 1000 : null });
     if (!expiring) return { access_token: token, scope };
     const refresh = `shprt_${randomBytes(16).toString("hex")}`;
-    this.refresh.set(refresh, { shop, scope, expiresAt: now + this.options.refreshTokenTtlS * 1000 });
+    this.refresh.set(refresh, { shop, scope, expiresAt: now + this.options.refreshTokenTtlS * 1000, predecessor });
     return {
       access_token: token,
       scope,
@@ -115,12 +128,23 @@ export class TokenStore {
     };
   }
 
-  /** Trades a refresh token for a new pair; the old refresh token stops working. */
+  /**
+   * Trades a refresh token for a new pair. As Shopify does since its "more resilient refreshes"
+   * change, a used refresh token keeps working until one of its replacements is used (at most 30
+   * days from its first use, never past its own lifetime), so an app that lost the response, or
+   * died before storing it, can trade the stored one again. Using a replacement retires it.
+   */
   useRefresh(refreshToken: string, shop: string): TokenGrant | null {
     const entry = this.refresh.get(refreshToken);
-    if (!entry || entry.shop !== shop || entry.expiresAt < Date.now()) return null;
-    this.refresh.delete(refreshToken);
-    return this.issue(shop, true);
+    const now = Date.now();
+    if (!entry || entry.shop !== shop || entry.expiresAt < now) return null;
+    if (entry.firstUsedAt !== undefined && now - entry.firstUsedAt > USED_REFRESH_RECOVERY_MS) return null;
+    entry.firstUsedAt ??= now;
+    if (entry.predecessor) {
+      this.refresh.delete(entry.predecessor);
+      entry.predecessor = undefined;
+    }
+    return this.issue(shop, true, refreshToken);
   }
 
   /** The shop a valid access token belongs to, or null. */

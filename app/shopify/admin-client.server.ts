@@ -1,8 +1,9 @@
-// The one place that sends Admin GraphQL. Built on `unauthenticated.admin(shop)` (offline session,
-// token refresh, and SHOPIFY_ADMIN_ORIGIN routing all come from app/shopify.server.ts). It reads
+// The one place that sends Admin GraphQL. Built on `unauthenticated.admin(shop)` through
+// offline-admin.server.ts (offline session, token refresh under a cross-process lock, and
+// SHOPIFY_ADMIN_ORIGIN routing all come from app/shopify.server.ts). It reads
 // Shopify's cost extension, waits for the bucket to refill before a query that would not fit,
 // retries THROTTLED and 5xx with backoff, and sends one request at a time per shop.
-import { unauthenticated } from "../shopify.server";
+import { offlineAdmin, TokenRefreshError } from "./offline-admin.server";
 
 export class AdminApiError extends Error {
   override name = "AdminApiError";
@@ -83,7 +84,7 @@ export interface AdminClient {
 }
 
 async function sendOnce<T>(shop: string, document: string, variables?: Record<string, unknown>): Promise<GraphQLBody<T> & { status: number }> {
-  const { admin } = await unauthenticated.admin(shop);
+  const { admin } = await offlineAdmin(shop);
   try {
     const response = await admin.graphql(document, { variables });
     return { ...((await response.json()) as GraphQLBody<T>), status: response.status };
@@ -109,8 +110,11 @@ export function adminFor(shop: string): AdminClient {
       try {
         body = await sendOnce<T>(shop, document, variables);
       } catch (error) {
-        // Network failure (connection refused, reset): retryable.
-        if (attempt + 1 >= MAX_TRIES) throw new AdminApiError(`Admin API unreachable for ${shop}: ${(error as Error).message}`, { retryable: true });
+        // Network failure (connection refused, reset) or a token refresh that failed: retryable.
+        if (attempt + 1 >= MAX_TRIES) {
+          const what = error instanceof TokenRefreshError ? "token refresh failed" : "unreachable";
+          throw new AdminApiError(`Admin API ${what} for ${shop}: ${(error as Error).message ?? String(error)}`, { retryable: true });
+        }
         await sleep(backoff(attempt));
         continue;
       }
