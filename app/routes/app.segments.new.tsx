@@ -45,10 +45,16 @@ export default function SegmentBuilder() {
   // Live preview: re-count a moment after the rule stops changing.
   const submitPreview = useRef(preview.submit);
   submitPreview.current = preview.submit;
+  const previewTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
   useEffect(() => {
-    const timer = setTimeout(() => submitPreview.current({ intent: "preview", rule: ruleJson }, { method: "post" }), 400);
-    return () => clearTimeout(timer);
+    previewTimer.current = setTimeout(() => submitPreview.current({ intent: "preview", rule: ruleJson }, { method: "post" }), 400);
+    return () => clearTimeout(previewTimer.current);
   }, [ruleJson]);
+  // A preview submitted after Save would revalidate this page while the save's redirect loads.
+  const submitSave = () => {
+    clearTimeout(previewTimer.current);
+    save.submit({ intent: "save", key, name, rule: ruleJson }, { method: "post" });
+  };
 
   const result = save.data && !save.data.ok ? save.data : preview.data && !preview.data.ok ? preview.data : null;
   const errors = new Map<string, string>();
@@ -72,7 +78,7 @@ export default function SegmentBuilder() {
       primaryAction={{
         content: t("builder.save"),
         loading: save.state !== "idle",
-        onAction: () => save.submit({ intent: "save", key, name, rule: ruleJson }, { method: "post" }),
+        onAction: submitSave,
       }}
     >
       <Layout>

@@ -126,9 +126,17 @@ describe("the merchant's admin in the twin's admin frame", () => {
     await expect.poll(async () => (await frame.getByTestId("preview-count").innerText()).trim(), { timeout: 30_000 }).toMatch(/^[\d,]+ customers match$/);
     await shoot("builder");
     expect(await scan(frame, "builder")).toEqual([]);
+    // A merchant who saves right after an edit, before the live preview's 400 ms timer fires: the
+    // preview sent after Save used to stall the save's redirect (1 run in 2 with this timing).
+    await frame.getByLabel("Value").first().fill("4");
+    await new Promise((r) => setTimeout(r, 300));
     await frame.getByRole("button", { name: "Save segment" }).click();
     try {
       await frame.getByRole("heading", { name: "Regulars", level: 1 }).waitFor({ timeout: 60_000 });
+    } catch (error) {
+      // Say what the page showed instead (a field error, a banner, or nothing at all).
+      const shown = await frame.locator(".Polaris-InlineError, .Polaris-Banner, h1").allInnerTexts().catch(() => []);
+      throw new Error(`the builder did not open the saved segment; the page showed: ${shown.join(" | ") || "nothing"}`, { cause: error });
     } finally {
       await shoot("builder-saved");
     }
