@@ -1,5 +1,6 @@
 // The segment page's members in spend order: the walk of the spend index and the join it falls back
-// to page alike, forward and back, ties broken by customer id, whatever the walk's cap.
+// to page alike, forward and back, ties broken by customer id, whatever the walk's cap; in the
+// other feature orders, the join pages alike whether it probes or hashes the feature table.
 import { describe, expect, it } from "vitest";
 import prisma from "../db.server";
 import { seedShop } from "../../test/helpers/admin-seed";
@@ -30,7 +31,7 @@ async function pageThrough(shopId: number, query: MemberQuery) {
   return { seen, pages, back };
 }
 
-describe("segment members sorted by spend", () => {
+describe("segment members sorted by a feature", () => {
   it("pages every member once in spend order, then back, by the index walk and by the join alike", async () => {
     // GIVEN a shop whose lost customers are spread through the spend order among recent ones
     const shop = await seedShop("spend-order.myshopify.com", [...RECENT, ...LOST]);
@@ -57,6 +58,30 @@ describe("segment members sorted by spend", () => {
         // AND paging back returns the earlier pages, down to the first
         expect(back.at(-1)).toEqual(want.slice(0, 3));
         expect(back.flat().length).toBe(LOST.length - pages.at(-1)!.rows.length);
+      }
+    }
+  });
+
+  it("pages every member once in each feature order, whether the join probes or hashes the feature table", async () => {
+    // GIVEN the same shop shape: lost customers with different spends, orders and last orders
+    const shop = await seedShop("feature-order.myshopify.com", [...RECENT, ...LOST]);
+    const columns = { orders: "f.orders_count::numeric", aov: "coalesce(f.aov, 0)", lastOrder: "f.last_order_at" } as const;
+    for (const [sort, column] of Object.entries(columns)) {
+      for (const direction of ["desc", "asc"] as const) {
+        const want = (
+          await prisma.$queryRawUnsafe<{ id: bigint }[]>(
+            `select m.customer_id as id from memberships m join customer_features f using (shop_id, customer_id)
+              where m.shop_id = $1 and m.segment_key = 'lost' order by ${column} ${direction}, m.customer_id ${direction}`,
+            shop.id,
+          )
+        ).map((r) => String(r.id));
+        // WHEN the members are paged 3 at a time, the join probing (small segment) or hashing
+        for (const hashJoinFrom of [Infinity, 0]) {
+          const { seen, back } = await pageThrough(shop.id, { sort, direction, limit: 3, hashJoinFrom });
+          // THEN every member once, in that order with ties by customer id, and back to the start
+          expect(seen, `${sort} ${direction}, hash from ${hashJoinFrom}`).toEqual(want);
+          expect(back.at(-1)).toEqual(want.slice(0, 3));
+        }
       }
     }
   });
