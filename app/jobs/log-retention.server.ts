@@ -17,35 +17,36 @@ export const LOG_RETENTION = {
   dataExportsDays: Number(process.env.RETENTION_DATA_EXPORTS_DAYS ?? 90),
 };
 
-// Deleted in slices so a large backlog never holds one long transaction over the webhook log.
+// Deleted in slices so a large backlog never holds one long transaction over the webhook log. Each
+// slice walks the primary key on from where the last one stopped: ids grow with time, so old rows
+// sit at the start, and no slice scans again past the dead rows its predecessors left.
 const SLICE = 5_000;
 
-async function deleteInSlices(sql: string, params: unknown[]): Promise<number> {
+async function deleteInSlices(table: "webhook_events" | "data_exports", where: string, params: unknown[], slice: number): Promise<number> {
   let total = 0;
+  let after = "0";
   for (;;) {
-    const { rowCount } = await syncPool().query(sql, [...params, SLICE]);
-    total += rowCount ?? 0;
-    if ((rowCount ?? 0) < SLICE) return total;
+    const { rows } = await syncPool().query<{ n: number; last: string | null }>(
+      `with doomed as (select id from ${table} where id > $1 and ${where} order by id limit ${slice}),
+            gone as (delete from ${table} t using doomed d where t.id = d.id returning t.id)
+       select count(*)::int as n, max(id)::text as last from gone`,
+      [after, ...params],
+    );
+    total += rows[0].n;
+    if (rows[0].n < slice || rows[0].last === null) return total;
+    after = rows[0].last;
   }
 }
 
 /** Deletes log rows older than their window; returns what it deleted (for the job's result). */
-export async function pruneLogs(options: { now?: Date } = {}) {
+export async function pruneLogs(options: { now?: Date; slice?: number } = {}) {
   const now = (options.now ?? new Date()).getTime();
+  const slice = Math.max(1, Math.floor(options.slice ?? SLICE));
   const before = (days: number) => new Date(now - days * DAY);
-  const processedEvents = await deleteInSlices(
-    `delete from webhook_events where id in (
-       select id from webhook_events where status in ('applied', 'ignored') and received_at < $1 limit $2)`,
-    [before(LOG_RETENTION.processedEventsDays)],
-  );
-  const failedEvents = await deleteInSlices(
-    `delete from webhook_events where id in (
-       select id from webhook_events where status in ('failed', 'parked') and received_at < $1 limit $2)`,
-    [before(LOG_RETENTION.failedEventsDays)],
-  );
-  const dataExports = await deleteInSlices(
-    "delete from data_exports where id in (select id from data_exports where created_at < $1 limit $2)",
-    [before(LOG_RETENTION.dataExportsDays)],
-  );
+  const processed = [before(LOG_RETENTION.processedEventsDays)];
+  const processedEvents = await deleteInSlices("webhook_events", "status in ('applied', 'ignored') and received_at < $2", processed, slice);
+  const failed = [before(LOG_RETENTION.failedEventsDays)];
+  const failedEvents = await deleteInSlices("webhook_events", "status in ('failed', 'parked') and received_at < $2", failed, slice);
+  const dataExports = await deleteInSlices("data_exports", "created_at < $2", [before(LOG_RETENTION.dataExportsDays)], slice);
   return { processedEvents, failedEvents, dataExports };
 }
