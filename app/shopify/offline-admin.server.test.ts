@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import prisma from "../db.server";
 import { startTwin, type Twin } from "../../twin/index.ts";
-import { installOnTwin } from "../../test/helpers/sync-twin";
+import { countTokenRefreshes, expireOfflineToken, installOnTwin } from "../../test/helpers/sync-twin";
 import { routeShopifyTrafficTo } from "../shopify-fetch.server";
 import { adminFor } from "./admin-client.server";
 import { offlineAdmin } from "./offline-admin.server";
@@ -24,31 +24,14 @@ const SHOP_NAME = `#graphql
   query OfflineAdminTestShop { shop { name } }
 `;
 
-/** An hour has passed: the twin stops accepting the token and the stored session says it expired. */
-async function expireToken(domain: string) {
-  twin.tokens.expireAll(domain);
-  await prisma.session.updateMany({ where: { shop: domain, isOnline: false }, data: { expires: new Date(Date.now() - 1000) } });
-}
-
-function countRefreshes() {
-  const counts = { ok: 0, refused: 0 };
-  const original = twin.tokens.useRefresh.bind(twin.tokens);
-  twin.tokens.useRefresh = (token: string, shop: string) => {
-    const grant = original(token, shop);
-    counts[grant ? "ok" : "refused"]++;
-    return grant;
-  };
-  return counts;
-}
-
 describe("the offline Admin API session", () => {
   it("is refreshed once when several callers find the token expired at the same moment", async () => {
     // GIVEN an installed shop whose offline token has just expired
     const domain = "offline-once.myshopify.com";
     twin.createShop(domain);
     await installOnTwin(twin, domain);
-    await expireToken(domain);
-    const refreshes = countRefreshes();
+    await expireOfflineToken(twin, domain);
+    const refreshes = countTokenRefreshes(twin);
 
     // WHEN four callers (as four worker processes would) ask for the Admin API at once
     const answers = await Promise.all(
@@ -69,7 +52,7 @@ describe("the offline Admin API session", () => {
     const domain = "offline-lost.myshopify.com";
     twin.createShop(domain);
     await installOnTwin(twin, domain);
-    await expireToken(domain);
+    await expireOfflineToken(twin, domain);
     const stored = await prisma.session.findUniqueOrThrow({ where: { id: `offline_${domain}` } });
     expect(twin.tokens.useRefresh(stored.refreshToken!, domain)).not.toBeNull();
 
@@ -88,7 +71,7 @@ describe("the offline Admin API session", () => {
     const domain = "offline-refused.myshopify.com";
     twin.createShop(domain);
     await installOnTwin(twin, domain);
-    await expireToken(domain);
+    await expireOfflineToken(twin, domain);
     await prisma.session.updateMany({ where: { id: `offline_${domain}` }, data: { refreshToken: "shprt_revoked" } });
 
     // WHEN the app calls the Admin API

@@ -6,7 +6,6 @@
 // App modules bind to DATABASE_URL when first used: a caller that runs against its own PostgreSQL
 // (the restart scenario) sets DATABASE_URL before it imports this module (dynamically).
 import pg from "pg";
-import prisma from "../../app/db.server";
 import { startTwin, type Twin, type TwinOptions, type TwinShop } from "../../twin/index.ts";
 import { generateStore } from "../../datasets/generate.ts";
 import { startRouteServer, type RouteServer } from "./route-server.ts";
@@ -625,28 +624,5 @@ export async function checkInvariants(rig: ChaosRig, options: InvariantOptions =
   };
 }
 
-/**
- * Counts the app's offline-token refreshes at the twin (grant_type=refresh_token), including the
- * refused ones (a refresh token another process already used).
- */
-export function countTokenRefreshes(twin: Twin) {
-  const counts = { ok: 0, refused: 0 };
-  const tokens = twin.tokens;
-  const original = tokens.useRefresh.bind(tokens);
-  tokens.useRefresh = (refreshToken: string, shop: string) => {
-    const grant = original(refreshToken, shop);
-    if (grant) counts.ok++;
-    else counts.refused++;
-    return grant;
-  };
-  return counts;
-}
-
-/**
- * The offline token expires: the twin stops accepting it and the stored session says it has
- * expired (an hour has passed), so the app's next Admin call must refresh it.
- */
-export async function expireOfflineToken(twin: Twin, domain: string) {
-  twin.tokens.expireAll(domain);
-  await prisma.session.updateMany({ where: { shop: domain, isOnline: false }, data: { expires: new Date(Date.now() - 1000) } });
-}
+// The token helpers live with the other twin wiring; the chaos scenarios import them from here.
+export { countTokenRefreshes, expireOfflineToken } from "./sync-twin.ts";

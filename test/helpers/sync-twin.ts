@@ -90,3 +90,29 @@ export async function dbFigures(shopId: number): Promise<StoreFigures> {
     await client.end();
   }
 }
+
+/**
+ * Counts the app's offline-token refreshes at the twin (grant_type=refresh_token), including the
+ * refused ones (a refresh token another process already used).
+ */
+export function countTokenRefreshes(twin: Twin) {
+  const counts = { ok: 0, refused: 0 };
+  const tokens = twin.tokens;
+  const original = tokens.useRefresh.bind(tokens);
+  tokens.useRefresh = (refreshToken: string, shop: string) => {
+    const grant = original(refreshToken, shop);
+    if (grant) counts.ok++;
+    else counts.refused++;
+    return grant;
+  };
+  return counts;
+}
+
+/**
+ * The offline token expires: the twin stops accepting it and the stored session says it has
+ * expired (an hour has passed), so the app's next Admin call must refresh it.
+ */
+export async function expireOfflineToken(twin: Twin, domain: string) {
+  twin.tokens.expireAll(domain);
+  await prisma.session.updateMany({ where: { shop: domain, isOnline: false }, data: { expires: new Date(Date.now() - 1000) } });
+}
